@@ -1,0 +1,178 @@
+"""State of one simulated firewall: configurations per context, counters, role, faults.
+
+The device is shared by every session connected to it. Time-based behaviour (boot after a
+reload, a `reload in N` timer firing) is driven by the server through `DeviceHooks`, so this
+module stays free of I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pixfix.lab import cfgtree
+from pixfix.lab.trains import Family, Train
+
+SYSTEM = "system"
+SINGLE = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Faults:
+    """Faults a device can be told to show (devices file or `lab up --fault`)."""
+
+    refuse: bool = False  # nothing listens: connection refused
+    silent: bool = False  # TCP accepted, no banner ever sent
+    wrong_credentials: bool = False  # every login is refused
+    slow_ms: int = 0  # every reply delayed this long
+    drop_after_config: int | None = None  # session dropped after the N-th config command
+    write_fails: bool = False  # `write memory` fails with an error
+    failover_after_config: int | None = None  # unit goes standby after the N-th config command
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Credentials:
+    username: str
+    password: str
+    secret: str
+
+
+@dataclass(slots=True)
+class ContextConfig:
+    """Running and startup configuration of one context (or the whole single-mode device)."""
+
+    running: cfgtree.Lines
+    startup: cfgtree.Lines
+    checksum: str = ""
+
+    def __post_init__(self) -> None:
+        self.checksum = checksum_of(self.startup)
+
+    @property
+    def modified(self) -> bool:
+        return self.running != self.startup
+
+
+@dataclass(slots=True)
+class Counters:
+    logins: int = 0
+    config_sessions: int = 0
+    saves: int = 0
+    reloads: int = 0
+
+
+@dataclass(slots=True)
+class DeviceHooks:
+    """Set by the server: what a session may ask of the world around the device."""
+
+    reload_now: Callable[[], None] = lambda: None
+    schedule_reload: Callable[[float], None] = lambda _delay: None
+    cancel_reload: Callable[[], None] = lambda: None
+
+
+@dataclass(slots=True)
+class Device:
+    """One simulated firewall."""
+
+    name: str
+    train: Train
+    transport: str
+    port: int
+    smtp_port: int
+    credentials: Credentials
+    contexts: dict[str, ContextConfig]
+    faults: Faults = field(default_factory=Faults)
+    failover: str | None = None  # None (standalone), "active" or "standby"
+    unit: str = "Primary"
+    mx_context: str = SINGLE
+    boot_seconds: float = 2.0
+    minute_seconds: float = 60.0
+    counters: Counters = field(default_factory=Counters)
+    hooks: DeviceHooks = field(default_factory=DeviceHooks)
+    reload_at: float | None = None  # monotonic time of a scheduled reload
+    config_commands: int = 0
+    booting: bool = False
+
+    @property
+    def multi_context(self) -> bool:
+        return SYSTEM in self.contexts
+
+    @property
+    def user_contexts(self) -> list[str]:
+        return [name for name in self.contexts if name not in (SYSTEM, SINGLE)]
+
+    def login_context(self) -> str:
+        return SYSTEM if self.multi_context else SINGLE
+
+    def hostname(self) -> str:
+        cfg = self.contexts[self.login_context()].running
+        for line in cfgtree.top_blocks(cfg, "hostname"):
+            return line.split()[1]
+        return self.name
+
+    def prompt_state(self) -> str:
+        """The `/pri/act` part of the prompt when `prompt hostname priority state` is set."""
+        cfg = self.contexts[self.login_context()].running
+        if not cfgtree.top_blocks(cfg, "prompt") or self.failover is None:
+            return ""
+        unit = "pri" if self.unit == "Primary" else "sec"
+        return f"/{unit}/{'act' if self.failover == 'active' else 'stby'}"
+
+    def configured_pager_lines(self, context: str) -> int:
+        """Paging as the configuration sets it (`pager lines N`, `no pager`; default 24)."""
+        for line in cfgtree.top_blocks(self.contexts[context].running, "pager"):
+            words = line.split()
+            return int(words[2]) if len(words) == 3 and words[2].isdigit() else 24
+        if cfgtree.find_child(self.contexts[context].running, None, "no pager") is not None:
+            return 0
+        return 24
+
+    def any_modified(self) -> bool:
+        return any(ctx.modified for ctx in self.contexts.values())
+
+    def save(self, context: str) -> None:
+        ctx = self.contexts[context]
+        ctx.startup = ctx.running
+        ctx.checksum = checksum_of(ctx.startup)
+        self.counters.saves += 1
+
+    def boot(self) -> None:
+        """Come back from a reload: every context runs its startup configuration."""
+        for ctx in self.contexts.values():
+            ctx.running = ctx.startup
+        self.reload_at = None
+        self.config_commands = 0
+        self.counters.reloads += 1
+
+    def note_config_command(self) -> None:
+        self.config_commands += 1
+        after = self.faults.failover_after_config
+        if after is not None and self.config_commands >= after and self.failover == "active":
+            self.failover = "standby"
+
+    def seconds_to_reload(self) -> float | None:
+        if self.reload_at is None:
+            return None
+        return max(0.0, self.reload_at - time.monotonic())
+
+    @property
+    def is_mailhost(self) -> bool:
+        return self.train.family is Family.PIX_MAILHOST
+
+
+def checksum_of(lines: cfgtree.Lines) -> str:
+    """The `Cryptochecksum:` of a saved configuration (recomputed on save only)."""
+    return hashlib.md5("\n".join(lines).encode(), usedforsecurity=False).hexdigest()
+
+
+def parse_startup(text: str) -> cfgtree.Lines:
+    """Turn a startup configuration file into stored lines (dropping `:` comment lines)."""
+    lines: list[str] = []
+    for raw in text.replace("\r\n", "\n").split("\n"):
+        line = raw.rstrip("\r")
+        if not line.strip() or line.startswith(":") or line.startswith("Cryptochecksum"):
+            continue
+        lines.append(line)
+    return tuple(lines)

@@ -1,0 +1,196 @@
+"""Which devices a lab runs: the default fleet, a devices file, or a generated fleet.
+
+A devices file is YAML: `devices:` a list of `{name, software, transport, startup_config |
+config, contexts, mx_context, failover, faults, port}`; relative file paths resolve against the
+devices file's folder. `--devices N` generates a seeded, reproducible mix of trains and states.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pixfix.errors import LabError
+from pixfix.lab.device import (
+    SINGLE,
+    SYSTEM,
+    ContextConfig,
+    Credentials,
+    Device,
+    Faults,
+    parse_startup,
+)
+from pixfix.lab.trains import train_for
+
+# The lab's fake credentials: distinctive strings so tests can search output for leaks.
+LAB_CREDENTIALS = Credentials(
+    username="labuser-4b1d",
+    password="labpass-7f3a",  # noqa: S106
+    secret="labenable-92ce",  # noqa: S106
+)
+DEFAULT_BASE_PORT = 10022
+SMTP_OFFSET = 5000
+MAX_DEVICES = 5000
+
+
+class FaultsSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    refuse: bool = False
+    silent: bool = False
+    wrong_credentials: bool = False
+    slow_ms: int = Field(default=0, ge=0)
+    drop_after_config: int | None = Field(default=None, ge=1)
+    write_fails: bool = False
+    failover_after_config: int | None = Field(default=None, ge=1)
+
+
+class DeviceSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    software: str
+    transport: str = Field(default="ssh", pattern="^(ssh|telnet)$")
+    startup_config: str | None = None
+    config: str | None = None
+    contexts: dict[str, str] = Field(default_factory=dict)
+    mx_context: str | None = None
+    failover: str | None = Field(default=None, pattern="^(active|standby)$")
+    faults: FaultsSpec = Field(default_factory=FaultsSpec)
+    port: int | None = Field(default=None, ge=1, le=65535)
+
+
+class DevicesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    devices: list[DeviceSpec]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FleetOptions:
+    base_port: int = DEFAULT_BASE_PORT
+    ssh_only: bool = False
+    boot_seconds: float = 2.0
+    minute_seconds: float = 60.0
+    faults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+def default_specs() -> tuple[list[DeviceSpec], Path]:
+    """The committed default fleet and the folder its config paths are relative to."""
+    folder = Path(str(resources.files("pixfix.lab")))
+    return _load_specs(folder / "default_fleet.yaml"), folder
+
+
+def load_devices_file(path: Path) -> tuple[list[DeviceSpec], Path]:
+    return _load_specs(path), path.parent
+
+
+def _load_specs(path: Path) -> list[DeviceSpec]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        specs = DevicesFile.model_validate(data).devices
+    except OSError as exc:
+        raise LabError(f"{path}: cannot read devices file: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise LabError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise LabError(f"{path}: {where}: {first['msg']}") from exc
+    names = [spec.name for spec in specs]
+    if len(set(names)) != len(names):
+        raise LabError(f"{path}: device names must be unique")
+    return specs
+
+
+def generated_specs(count: int, *, ssh_only: bool, seed: int = 7) -> tuple[list[DeviceSpec], Path]:
+    """A reproducible mix of the default fleet's single-context trains and states."""
+    if not 1 <= count <= MAX_DEVICES:
+        raise LabError(f"--devices: must be 1-{MAX_DEVICES} (got {count})")
+    base, folder = default_specs()
+    pool = [s for s in base if not s.contexts and s.failover is None]
+    if ssh_only:
+        pool = [s for s in pool if s.transport == "ssh"]
+    rng = random.Random(seed)
+    specs = []
+    for index in range(count):
+        template = rng.choice(pool)
+        assert template.startup_config is not None
+        text = (folder / template.startup_config).read_text(encoding="utf-8")
+        name = f"lab-gen{index + 1:04d}"
+        text = re.sub(r"(?m)^hostname \S+", f"hostname {name}", text)
+        specs.append(
+            template.model_copy(update={"name": name, "startup_config": None, "config": text})
+        )
+    return specs, folder
+
+
+def build_devices(specs: list[DeviceSpec], folder: Path, options: FleetOptions) -> list[Device]:
+    devices = [_build(spec, folder, options, index) for index, spec in enumerate(specs)]
+    unknown = set(options.faults) - {d.name for d in devices}
+    if unknown:
+        raise LabError(f"--fault: no device named {sorted(unknown)[0]!r} in this fleet")
+    ports = [d.port for d in devices] + [d.smtp_port for d in devices]
+    if len(set(ports)) != len(ports) or max(ports) > 65535:
+        raise LabError("ports overlap or exceed 65535: choose another --base-port")
+    return devices
+
+
+def _build(spec: DeviceSpec, folder: Path, options: FleetOptions, index: int) -> Device:
+    try:
+        train = train_for(spec.software)
+    except KeyError as exc:
+        raise LabError(f"device {spec.name!r}: {exc.args[0]}") from exc
+    if options.ssh_only and spec.transport != "ssh":
+        raise LabError(f"device {spec.name!r}: --ssh-only given but transport is {spec.transport}")
+    contexts = _contexts(spec, folder)
+    faults = spec.faults.model_dump() | dict(options.faults.get(spec.name, {}))
+    port = spec.port or options.base_port + index
+    return Device(
+        name=spec.name,
+        train=train,
+        transport=spec.transport,
+        port=port,
+        smtp_port=options.base_port + SMTP_OFFSET + index,
+        credentials=LAB_CREDENTIALS,
+        contexts=contexts,
+        faults=Faults(**faults),
+        failover=spec.failover,
+        unit="Secondary" if spec.failover == "standby" else "Primary",
+        mx_context=spec.mx_context or (SINGLE if SINGLE in contexts else next(iter(spec.contexts))),
+        boot_seconds=options.boot_seconds,
+        minute_seconds=options.minute_seconds,
+    )
+
+
+def _contexts(spec: DeviceSpec, folder: Path) -> dict[str, ContextConfig]:
+    main = _config_text(spec, folder, spec.startup_config, spec.config)
+    if not spec.contexts:
+        lines = parse_startup(main)
+        return {SINGLE: ContextConfig(running=lines, startup=lines)}
+    out = {SYSTEM: _ctx(main)}
+    for name, path in spec.contexts.items():
+        out[name] = _ctx(_config_text(spec, folder, path, None))
+    return out
+
+
+def _ctx(text: str) -> ContextConfig:
+    lines = parse_startup(text)
+    return ContextConfig(running=lines, startup=lines)
+
+
+def _config_text(spec: DeviceSpec, folder: Path, path: str | None, inline: str | None) -> str:
+    if inline is not None:
+        return inline
+    if path is None:
+        raise LabError(f"device {spec.name!r}: needs startup_config or config")
+    full = folder / path
+    try:
+        return full.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise LabError(f"device {spec.name!r}: cannot read {full}: {exc.strerror}") from exc

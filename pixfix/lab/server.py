@@ -1,0 +1,333 @@
+"""The lab's network side: SSH (asyncssh) and telnet listeners per device, in one event loop.
+
+Each connection gets a `CliSession`; what the session prints goes through an `Outbox` that
+delays every chunk by the lab latency (and a slow device's extra delay), preserving order.
+Reloads close the device's sessions and its listener for the boot time, like a real reboot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import asyncssh
+
+from pixfix.lab import commands
+from pixfix.lab.device import Device
+from pixfix.lab.inspection import describe, inspection_for
+from pixfix.lab.session import CliSession
+from pixfix.lab.smtp import SmtpBackend, start_mailguard_proxy
+
+log = logging.getLogger(__name__)
+
+IAC, DONT, DO, WONT, WILL, SB, SE = 255, 254, 253, 252, 251, 250, 240
+_TELNET_HELLO = bytes([IAC, WILL, 1, IAC, WILL, 3])  # WILL ECHO, WILL SUPPRESS-GO-AHEAD
+
+
+def host_key() -> asyncssh.SSHKey:
+    """The lab's stable SSH host key, shipped with pixfix so known-hosts files stay valid."""
+    data = resources.files("pixfix.lab").joinpath("keys/ssh_host_rsa_key").read_bytes()
+    return asyncssh.import_private_key(data)
+
+
+class Outbox:
+    """Sends text after a fixed delay per chunk, in order (emulated network latency)."""
+
+    def __init__(self, send: Callable[[str], None], delay: float) -> None:
+        self._send = send
+        self._delay = delay
+        self._queue: asyncio.Queue[tuple[float, str | None]] = asyncio.Queue()
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def put(self, text: str) -> None:
+        if text:
+            self._queue.put_nowait((time.monotonic() + self._delay, text))
+
+    async def drain_and_stop(self) -> None:
+        self._queue.put_nowait((0.0, None))
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    def cancel(self) -> None:
+        self._task.cancel()
+
+    async def _run(self) -> None:
+        while True:
+            due, text = await self._queue.get()
+            if text is None:
+                return
+            wait = due - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._send(text)
+
+
+@dataclass(slots=True)
+class Runtime:
+    """A device with its listeners and live sessions."""
+
+    device: Device
+    host: str
+    latency: float
+    listener: Any = None
+    smtp: asyncio.Server | None = None
+    closers: set[Callable[[], Awaitable[None]]] = field(default_factory=set)
+    reload_handle: asyncio.TimerHandle | None = None
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    @property
+    def delay(self) -> float:
+        return self.latency + self.device.faults.slow_ms / 1000
+
+
+async def run_session(runtime: Runtime, session: CliSession, outbox: Outbox,
+                      read: Callable[[], Awaitable[str]]) -> None:  # fmt: skip
+    """Pump input into the session until either side closes."""
+    outbox.put(session.take_output())
+    while not session.closed:
+        data = await read()
+        if not data:
+            break
+        session.feed(data)
+        outbox.put(session.take_output())
+    await outbox.drain_and_stop()
+
+
+class _SshServer(asyncssh.SSHServer):
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+
+    def begin_auth(self, username: str) -> bool:
+        return True
+
+    def password_auth_supported(self) -> bool:
+        return True
+
+    def validate_password(self, username: str, password: str) -> bool:
+        device = self._runtime.device
+        creds = device.credentials
+        good = username == creds.username and password == creds.password
+        return good and not device.faults.wrong_credentials
+
+
+async def _ssh_process(runtime: Runtime, process: asyncssh.SSHServerProcess[str]) -> None:
+    username = process.get_extra_info("username") or ""
+    session = CliSession(runtime.device, username=username, dispatch=commands.handle_line)
+    outbox = Outbox(process.stdout.write, runtime.delay)
+
+    async def close() -> None:
+        await outbox.drain_and_stop()
+        process.exit(0)
+
+    async def read() -> str:
+        try:
+            return await process.stdin.read(4096)
+        except (asyncssh.Error, BrokenPipeError, ConnectionError):
+            return ""
+
+    runtime.closers.add(close)
+    try:
+        await run_session(runtime, session, outbox, read)
+    finally:
+        runtime.closers.discard(close)
+        process.exit(0)
+
+
+class TelnetReader:
+    """Strips telnet negotiation from the client's bytes (we never act on it)."""
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self._reader = reader
+        self._state = 0  # 0 data, 1 after IAC, 2 option byte, 3 in SB, 4 IAC in SB
+
+    async def read(self) -> str:
+        data = await self._reader.read(4096)
+        return self.strip(data).decode("latin-1") if data else ""
+
+    def strip(self, data: bytes) -> bytes:
+        out = bytearray()
+        for byte in data:
+            self._state, keep = _telnet_step(self._state, byte)
+            if keep:
+                out.append(byte)
+        return bytes(out)
+
+
+def _telnet_step(state: int, byte: int) -> tuple[int, bool]:
+    if state == 0:
+        return (1, False) if byte == IAC else (0, True)
+    if state == 1:
+        if byte in (WILL, WONT, DO, DONT):
+            return 2, False
+        return (3, False) if byte == SB else (0, byte == IAC)
+    if state == 2:
+        return 0, False
+    if state == 3:
+        return (4, False) if byte == IAC else (3, False)
+    return (0, False) if byte == SE else (3, False)
+
+
+async def _telnet_client(
+    runtime: Runtime, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> None:
+    writer.write(_TELNET_HELLO)
+    session = CliSession(runtime.device, username=None, dispatch=commands.handle_line)
+    outbox = Outbox(lambda text: writer.write(text.encode("latin-1", "replace")), runtime.delay)
+    telnet = TelnetReader(reader)
+
+    async def close() -> None:
+        await outbox.drain_and_stop()
+        writer.close()
+
+    async def read() -> str:
+        try:
+            return await telnet.read()
+        except ConnectionError:
+            return ""
+
+    runtime.closers.add(close)
+    try:
+        await run_session(runtime, session, outbox, read)
+    finally:
+        runtime.closers.discard(close)
+        writer.close()
+
+
+async def _silent_client(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A device that accepts TCP and never says anything (hung SSH daemon, wrong port)."""
+    with contextlib.suppress(ConnectionError):
+        await _reader.read()
+    writer.close()
+
+
+class LabServer:
+    """Every device of one lab, on one host address, in the running event loop."""
+
+    def __init__(
+        self, devices: list[Device], *, host: str = "127.0.0.1", latency_ms: int = 0
+    ) -> None:
+        self.host = host
+        self.runtimes = [Runtime(device=d, host=host, latency=latency_ms / 1000) for d in devices]
+        self.backend = SmtpBackend()
+        self._latency_ms = latency_ms
+        self._key = host_key()
+        self.started = time.time()
+
+    async def start(self) -> None:
+        await self.backend.start()
+        for runtime in self.runtimes:
+            self._wire_hooks(runtime)
+            await self._listen(runtime)
+            runtime.smtp = await start_mailguard_proxy(
+                host=self.host,
+                port=runtime.device.smtp_port,
+                backend_port=self.backend.port,
+                inspection=_inspection_getter(runtime.device),
+                latency_ms=self._latency_ms,
+            )
+
+    async def stop(self) -> None:
+        for runtime in self.runtimes:
+            await self._unlisten(runtime)
+            if runtime.reload_handle is not None:
+                runtime.reload_handle.cancel()
+            if runtime.smtp is not None:
+                runtime.smtp.close()
+                await runtime.smtp.wait_closed()
+        await self.backend.stop()
+
+    async def _listen(self, runtime: Runtime) -> None:
+        device = runtime.device
+        if device.faults.refuse:
+            return
+        if device.faults.silent:
+            runtime.listener = await asyncio.start_server(_silent_client, self.host, device.port)
+        elif device.transport == "telnet":
+            runtime.listener = await asyncio.start_server(
+                lambda r, w: _telnet_client(runtime, r, w), self.host, device.port
+            )
+        else:
+            runtime.listener = await asyncssh.create_server(
+                lambda: _SshServer(runtime),
+                self.host,
+                device.port,
+                server_host_keys=[self._key],
+                process_factory=lambda process: _ssh_process(runtime, process),
+                line_editor=False,
+                encoding="utf-8",
+                reuse_address=True,
+            )
+
+    async def _unlisten(self, runtime: Runtime) -> None:
+        for close in list(runtime.closers):
+            with contextlib.suppress(Exception):
+                await close()
+        listener, runtime.listener = runtime.listener, None
+        if listener is not None:
+            listener.close()
+            await listener.wait_closed()
+
+    def _wire_hooks(self, runtime: Runtime) -> None:
+        loop = asyncio.get_running_loop()
+        hooks = runtime.device.hooks
+
+        def reload_now() -> None:
+            task = loop.create_task(self._reboot(runtime))
+            runtime.tasks.add(task)
+            task.add_done_callback(runtime.tasks.discard)
+
+        def schedule(delay: float) -> None:
+            if runtime.reload_handle is not None:
+                runtime.reload_handle.cancel()
+            runtime.reload_handle = loop.call_later(delay, reload_now)
+
+        def cancel() -> None:
+            if runtime.reload_handle is not None:
+                runtime.reload_handle.cancel()
+                runtime.reload_handle = None
+
+        hooks.reload_now, hooks.schedule_reload, hooks.cancel_reload = reload_now, schedule, cancel
+
+    async def _reboot(self, runtime: Runtime) -> None:
+        log.info("%s: reloading for %.1f s", runtime.device.name, runtime.device.boot_seconds)
+        runtime.reload_handle = None
+        runtime.device.booting = True
+        await asyncio.sleep(0.05)  # let the shutdown banner reach the client
+        await self._unlisten(runtime)
+        await asyncio.sleep(runtime.device.boot_seconds)
+        runtime.device.boot()
+        runtime.device.booting = False
+        await self._listen(runtime)
+
+    def status(self) -> dict[str, Any]:
+        return {"devices": [_device_status(r.device) for r in self.runtimes]}
+
+
+def _inspection_getter(device: Device) -> Callable[[], Any]:
+    return lambda: inspection_for(device)
+
+
+def _device_status(device: Device) -> dict[str, Any]:
+    counters = device.counters
+    return {
+        "name": device.name,
+        "port": device.port,
+        "smtp_port": device.smtp_port,
+        "transport": device.transport,
+        "software": f"{device.train.product} {device.train.version}",
+        "logins": counters.logins,
+        "config_sessions": counters.config_sessions,
+        "saves": counters.saves,
+        "reloads": counters.reloads,
+        "smtp_inspection": describe(inspection_for(device)),
+        "failover": device.failover,
+        "booting": device.booting,
+        "reload_scheduled": device.reload_at is not None,
+        "modified": device.any_modified(),
+    }

@@ -1,0 +1,197 @@
+"""One CLI session on a simulated device: keystrokes in, text out.
+
+The session does its own echo and line handling, so SSH and telnet behave alike: input is
+processed as it arrives, `<--- More --->` consumes single keystrokes, and password prompts
+do not echo. Command handling lives in `pixfix.lab.commands`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pixfix.lab.device import SINGLE, SYSTEM, Device
+from pixfix.lab.trains import Family
+
+NL = "\r\n"
+MORE = "<--- More --->"
+_ERASE_MORE = "\r" + " " * len(MORE) + "\r"
+_SUBMODE_PROMPTS = {
+    "policy-map": "config-pmap",
+    "class-map": "config-cmap",
+    "interface": "config-if",
+    "context": "config-ctx",
+    "object": "config-network-object",
+    "object-group": "config-network",
+}
+
+
+class Mode(enum.Enum):
+    LOGIN_USER = "login-user"
+    LOGIN_CHALLENGE = "login-challenge"
+    USER = "user"
+    PRIV = "priv"
+    CONFIG = "config"
+
+
+Answer = Callable[[str], None]
+Dispatch = Callable[["CliSession", str], None]
+
+
+@dataclass(slots=True)
+class SessionState:
+    """What one logged-in session has set for itself."""
+
+    mode: Mode = Mode.USER
+    context: str = SINGLE
+    path: list[str] = field(default_factory=list)
+    pager_override: int | None = None
+    username: str = ""
+    login_user: str = ""
+    failures: int = 0
+
+
+class CliSession:
+    """Drive one connection: `feed()` the client's bytes (as text), read `take_output()`."""
+
+    def __init__(self, device: Device, *, username: str | None, dispatch: Dispatch) -> None:
+        self.device = device
+        self._dispatch = dispatch
+        self.state = SessionState(context=device.login_context())
+        self.closed = False
+        self._out: list[str] = []
+        self._line = ""
+        self._last = ""
+        self._question: tuple[Answer, bool] | None = None  # (callback, echo)
+        self._pending: list[str] = []  # lines still behind a More prompt
+        if username is None:
+            self.state.mode = Mode.LOGIN_USER
+            self.write(f"{NL}User Access Verification{NL}{NL}Username: ")
+        else:
+            self.logged_in(username)
+
+    # -- output -----------------------------------------------------------------------------
+    def write(self, text: str) -> None:
+        self._out.append(text)
+
+    def take_output(self) -> str:
+        text = "".join(self._out)
+        self._out.clear()
+        return text
+
+    def close(self) -> None:
+        self.closed = True
+
+    def prompt(self) -> str:
+        host = self.device.hostname()
+        ctx = "" if self.state.context in (SINGLE, SYSTEM) else f"/{self.state.context}"
+        base = f"{host}{ctx}{self.device.prompt_state()}"
+        if self.state.mode is Mode.USER:
+            return f"{base}> "
+        if self.state.mode is Mode.PRIV:
+            return f"{base}# "
+        return f"{base}({self._config_prompt()})# "
+
+    def _config_prompt(self) -> str:
+        path = self.state.path
+        if not path:
+            return "config"
+        words = path[-1].split()
+        if len(path) >= 2 and path[0].startswith("policy-map"):
+            return "config-pmap-p" if words[0] == "parameters" else "config-pmap-c"
+        return _SUBMODE_PROMPTS.get(words[0], f"config-{words[0]}")
+
+    def show_prompt(self) -> None:
+        self.write(self.prompt())
+
+    def ask(self, question: str, answer: Answer, *, echo: bool = True) -> None:
+        """Print a question and hand the next line to `answer`."""
+        self.write(question)
+        self._question = (answer, echo)
+
+    def logged_in(self, username: str) -> None:
+        self.state.username = username
+        self.state.mode = Mode.USER
+        self.device.counters.logins += 1
+        self.write(f"Type help or '?' for a list of available commands.{NL}")
+        self.show_prompt()
+
+    # -- paging -----------------------------------------------------------------------------
+    def pager_lines(self) -> int:
+        if self.state.pager_override is not None:
+            return self.state.pager_override
+        return self.device.configured_pager_lines(self.state.context)
+
+    def emit(self, text: str) -> None:
+        """Print command output through the pager, then the prompt."""
+        lines = text.split(NL) if text else []
+        limit = self.pager_lines()
+        if limit <= 0 or len(lines) <= limit:
+            self.write("".join(line + NL for line in lines))
+            self.show_prompt()
+            return
+        self._pending = lines
+        self._page(limit)
+
+    def _page(self, count: int) -> None:
+        chunk, self._pending = self._pending[:count], self._pending[count:]
+        self.write("".join(line + NL for line in chunk))
+        if self._pending:
+            self.write(MORE)
+        else:
+            self.show_prompt()
+
+    def _more_key(self, key: str) -> None:
+        self.write(_ERASE_MORE)
+        if key in ("q", "Q"):
+            self._pending = []
+            self.show_prompt()
+        elif key in ("\r", "\n"):
+            self._page(1)
+        else:
+            self._page(max(self.pager_lines(), 1))
+
+    # -- input ------------------------------------------------------------------------------
+    def feed(self, data: str) -> None:
+        for char in data:
+            if self.closed:
+                return
+            last, self._last = self._last, char
+            if char in ("\n", "\x00") and last == "\r":
+                continue
+            if self._pending:
+                self._more_key(char)
+            elif char in ("\r", "\n"):
+                self._end_line()
+            elif char in ("\x08", "\x7f"):
+                self._backspace()
+            elif char >= " " or char == "\t":
+                self._line += char
+                if self._echo():
+                    self.write(char)
+
+    def _echo(self) -> bool:
+        if self._question is not None:
+            return self._question[1]
+        return self.state.mode is not Mode.LOGIN_CHALLENGE
+
+    def _backspace(self) -> None:
+        if self._line:
+            self._line = self._line[:-1]
+            if self._echo():
+                self.write("\x08 \x08")
+
+    def _end_line(self) -> None:
+        line, self._line = self._line, ""
+        self.write(NL)
+        if self._question is not None:
+            answer, _ = self._question
+            self._question = None
+            answer(line)
+            return
+        self._dispatch(self, line)
+
+    @property
+    def family(self) -> Family:
+        return self.device.train.family
