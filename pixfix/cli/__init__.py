@@ -33,9 +33,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from pixfix.cli import lab  # noqa: PLC0415  (import after `main` exists)
+    from pixfix.cli.lab import lab  # noqa: PLC0415  (import after `main` exists)
 
-    main.add_command(lab.lab)
+    main.add_command(lab)
 
 
 _register()

@@ -147,8 +147,11 @@ class TelnetReader:
         self._state = 0  # 0 data, 1 after IAC, 2 option byte, 3 in SB, 4 IAC in SB
 
     async def read(self) -> str:
-        data = await self._reader.read(4096)
-        return self.strip(data).decode("latin-1") if data else ""
+        """Next text from the client; "" only at end of stream (negotiation alone is skipped)."""
+        while data := await self._reader.read(4096):
+            if text := self.strip(data):
+                return text.decode("latin-1")
+        return ""
 
     def strip(self, data: bytes) -> bytes:
         out = bytearray()

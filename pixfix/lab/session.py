@@ -16,7 +16,7 @@ from pixfix.lab.trains import Family
 
 NL = "\r\n"
 MORE = "<--- More --->"
-_ERASE_MORE = "\r" + " " * len(MORE) + "\r"
+_ERASE_MORE = "\x08" * len(MORE) + " " * len(MORE) + "\x08" * len(MORE)  # as PIX/ASA erase it
 _SUBMODE_PROMPTS = {
     "policy-map": "config-pmap",
     "class-map": "config-cmap",
