@@ -1,4 +1,4 @@
-"""pixfix: audit and fix SMTP inspection (Mailguard, KB 320027) on Cisco PIX, ASA and FWSM fleets."""
+"""pixfix: audit and fix SMTP inspection (Mailguard, KB 320027) on PIX, ASA and FWSM fleets."""
 
 from importlib.metadata import PackageNotFoundError, version
 

@@ -52,6 +52,14 @@ def strip_pager(text: str) -> tuple[str, int, str]:
     return clean, count, ""
 
 
+def _enable(conn: CiscoAsaSSH) -> None:
+    """Enter privileged mode; a refused secret (the device asks again) is an auth failure."""
+    try:
+        conn.enable()
+    except (ReadTimeout, ValueError) as exc:
+        raise NetmikoAuthenticationException("enable refused: check the enable secret") from exc
+
+
 class AsaSession(CiscoAsaSSH):
     """netmiko's ASA driver without the `terminal width` config change at login."""
 
@@ -60,7 +68,7 @@ class AsaSession(CiscoAsaSSH):
         self.write_channel(command)
         self.read_until_pattern(pattern=re.escape(command.strip()))
         self.set_base_prompt()
-        self.enable()
+        _enable(self)
         self.disable_paging(command="terminal pager 0")
         self.set_base_prompt()
 
@@ -74,7 +82,7 @@ class PixTelnetSession(CiscoAsaSSH):
 
     def session_preparation(self) -> None:
         self.set_base_prompt()
-        self.enable()
+        _enable(self)
         self.set_base_prompt()
 
     def read_channel(self) -> str:
@@ -131,19 +139,21 @@ def _netmiko_args(params: ConnectParams) -> dict[str, Any]:
     return args
 
 
+_DEVICE_FAILURES = (NetmikoBaseException, NetmikoTimeoutException, NetmikoAuthenticationException,
+                    paramiko.SSHException, OSError, EOFError)  # fmt: skip
+
+
 @contextmanager
 def open_session(params: ConnectParams) -> Iterator[CiscoAsaSSH]:
     """A logged-in, enabled session; device errors come out as `DeviceError` subclasses."""
     cls = PixTelnetSession if params.transport == "telnet" else AsaSession
     try:
         conn = cls(**_netmiko_args(params))
-    except Exception as exc:
+    except _DEVICE_FAILURES as exc:
         raise map_error(exc, params) from exc
     try:
         yield conn
-    except DeviceError:
-        raise
-    except Exception as exc:
+    except _DEVICE_FAILURES as exc:
         raise map_error(exc, params) from exc
     finally:
         _quiet_disconnect(conn)
@@ -163,7 +173,8 @@ def map_error(exc: BaseException, params: ConnectParams) -> DeviceError:  # noqa
         else str(exc)
     )
     if isinstance(exc, NetmikoAuthenticationException | paramiko.AuthenticationException):
-        return AuthError(f"authentication failed at {where}")
+        detail = "enable refused" if "enable" in text else "authentication failed"
+        return AuthError(f"{detail} at {where}")
     if isinstance(exc, ConnectionRefusedError):
         return ConnectError(f"connection refused by {where}")
     if isinstance(exc, socket.timeout | TimeoutError | NetmikoTimeoutException):

@@ -34,8 +34,10 @@ def main() -> None:
 
 def _register() -> None:
     from pixfix.cli.lab import lab  # noqa: PLC0415  (import after `main` exists)
+    from pixfix.cli.probe import probe  # noqa: PLC0415
 
     main.add_command(lab)
+    main.add_command(probe)
 
 
 _register()

@@ -1,19 +1,9 @@
 """Pure rules of the emulated SMTP inspection ("Mailguard") of PIX, ASA and FWSM.
 
-No sockets here: `MailguardSession` and `MailhostSession` are sans-I/O state machines fed with
-the bytes each side sent and returning the bytes to pass on, so every rule is testable from
-literal text. `pixfix.lab.smtp` does the socket I/O around them.
-
-What is emulated (docs/domain.md section 4):
-
-- PIX 5.1+ `fixup protocol smtp`: banner masked, only the RFC 821 minimum verbs pass, any other
-  verb (EHLO, STARTTLS, AUTH, `goodmorning`) is forwarded as `NOOP`, so the server's NOOP reply
-  (`250 OK`) comes back.
-- PIX 4.x `mailhost`: the firewall itself talks SMTP (`220 SMTP/cmap_____ read`) and says
-  `250 OK` to everything; nothing reaches the server.
-- ASA/PIX 7+ `inspect esmtp`: verbs outside the ESMTP set are replaced by X's of the same length,
-  the banner is masked unless `no mask-banner`, and EHLO reply keywords the map does not allow
-  are X-masked (`STARTTLS` -> `XXXXXXXA`).
+No sockets here: `MailguardSession` (no inspection, PIX 5.1+ fixup, ASA ESMTP) and
+`MailhostSession` (PIX 4.x) are sans-I/O state machines fed with what each side sent and
+returning what to pass on, so every rule (docs/domain.md section 4) is testable from literal text.
+`pixfix.lab.smtp` does the socket I/O around them.
 
 Reassembly rule (reproduces the character-at-a-time false positive): a command line is only
 understood if the read that carries its first byte also carries its line end. A line split over
@@ -282,8 +272,9 @@ class MailguardSession:
     The inspection is a snapshot taken when the connection opened: a firewall applies a config
     change to new connections only. Commands are rewritten line by line; the server's replies are
     paired with the commands that caused them (no pipelining, as the inspection assumes) so the
-    greeting and the EHLO reply can be masked. The body after `354` passes untouched, and after a
-    `220` to a forwarded STARTTLS both directions turn transparent, since TLS hides the rest.
+    greeting and the EHLO reply can be masked. The body after `354` and the answer to an AUTH
+    `334` challenge pass untouched, and after a `220` to a forwarded STARTTLS both directions turn
+    transparent, since TLS hides the rest.
     """
 
     def __init__(self, inspection: SmtpInspection) -> None:
@@ -295,6 +286,7 @@ class MailguardSession:
         self._server_tail = b""
         self._expect: deque[Expect] = deque([Expect.GREETING])
         self.in_data = False
+        self._auth_answer_due = False
         self.transparent = inspection.kind is InspectionKind.NONE
 
     def client_data(self, chunk: bytes) -> bytes:
@@ -329,6 +321,10 @@ class MailguardSession:
             if line.data.rstrip(b"\r\n") == b".":
                 self.in_data = False
             return line.data
+        if self._auth_answer_due:  # an AUTH challenge answer is base64, not a command
+            self._auth_answer_due = False
+            self._expect.append(Expect.OTHER)
+            return line.data
         forwarded = rewrite_command(line.data, self._inspection, garbled=line.garbled)
         self._expect.append(expect_for(command_verb(forwarded)))
         return forwarded
@@ -345,6 +341,7 @@ class MailguardSession:
             self._expect.appendleft(Expect.END_OF_DATA)
         elif expect is Expect.STARTTLS and code == 220:
             self.transparent = True
+        self._auth_answer_due = code == 334
         return reply
 
     def _masks_banner(self) -> bool:

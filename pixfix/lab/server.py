@@ -22,7 +22,7 @@ from pixfix.lab import commands
 from pixfix.lab.device import Device
 from pixfix.lab.inspection import describe, inspection_for
 from pixfix.lab.session import CliSession
-from pixfix.lab.smtp import SmtpBackend, start_mailguard_proxy
+from pixfix.lab.smtp import SmtpBackend, close_mailguard_proxy, start_mailguard_proxy
 
 log = logging.getLogger(__name__)
 
@@ -241,8 +241,7 @@ class LabServer:
             if runtime.reload_handle is not None:
                 runtime.reload_handle.cancel()
             if runtime.smtp is not None:
-                runtime.smtp.close()
-                await runtime.smtp.wait_closed()
+                await close_mailguard_proxy(runtime.smtp)
         await self.backend.stop()
 
     async def _listen(self, runtime: Runtime) -> None:

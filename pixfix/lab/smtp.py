@@ -273,10 +273,10 @@ class _MailguardProxy:
             if downstream not in done:
                 await asyncio.wait({downstream}, timeout=_HALF_CLOSE_GRACE)
         finally:
+            server_w.close()
             upstream.cancel()
             downstream.cancel()
             results = await asyncio.gather(upstream, downstream, return_exceptions=True)
-            server_w.close()
         for result in results:
             if isinstance(result, OSError):
                 log.debug("SMTP relay ended: %s", result)

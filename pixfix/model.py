@@ -1,0 +1,220 @@
+"""Frozen records and enums shared by every stage: software, findings, verdicts, device results.
+
+The JSON shapes produced by the `to_json()` helpers are a contract with reports and scripts:
+a device result is `{"name", "context", "platform", "software", "role", "status", "findings",
+"error"}` and a finding is `{"line", "kind", "ports", "policy", "class", "map", "scope"}`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+JsonDict = dict[str, Any]
+
+
+class Platform(Enum):
+    """The product family named on the version line: `PIX`, `ASA` or `FWSM Version`."""
+
+    PIX = "pix"
+    ASA = "asa"
+    FWSM = "fwsm"
+
+
+class ContextMode(Enum):
+    """What the ` <context>` / ` <system>` suffix of a version line says about the device."""
+
+    SINGLE = "single"
+    CONTEXT = "context"
+    SYSTEM = "system"
+
+
+class Train(Enum):
+    """Software trains that differ in how SMTP inspection appears in the configuration."""
+
+    PIX4_MAILHOST = "pix4_mailhost"  # PIX 4.0-4.1: `mailhost` lines
+    PIX_FIXUP = "pix_fixup"  # PIX 4.2-6.3: `fixup protocol smtp N`
+    MPF = "mpf"  # PIX 7+, ASA: policy-map / class / `inspect esmtp`
+    FWSM_FIXUP = "fwsm_fixup"  # FWSM 1.x-2.x: `fixup protocol smtp N`
+    FWSM_MPF = "fwsm_mpf"  # FWSM 3.x+: policy-map / class / `inspect smtp`
+
+
+class Status(Enum):
+    """Audit outcome of one device (or context); `error` is never shown as compliant."""
+
+    EXPOSED = "exposed"
+    TUNED = "tuned"
+    COMPLIANT = "compliant"
+    ERROR = "error"
+
+
+class FindingKind(Enum):
+    """Which configuration construct turns SMTP inspection on."""
+
+    FIXUP = "fixup"
+    MAILHOST = "mailhost"
+    INSPECT = "inspect"
+
+
+VersionTuple = tuple[int, int, int, int]
+
+
+def train_of(platform: Platform, version: VersionTuple) -> Train:
+    """The software train of a platform and version (major, minor, maint, build).
+
+    PIX releases before 4.0 are put with 4.0-4.1 (the mailhost era) so that nothing older than
+    the fixup command is ever audited as if fixups were listed.
+    """
+    major_minor = version[:2]
+    if platform is Platform.ASA:
+        return Train.MPF
+    if platform is Platform.FWSM:
+        return Train.FWSM_FIXUP if major_minor < (3, 0) else Train.FWSM_MPF
+    if major_minor < (4, 2):
+        return Train.PIX4_MAILHOST
+    return Train.PIX_FIXUP if major_minor < (7, 0) else Train.MPF
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Software:
+    """What a version line says: platform, version (`6.3(5)`, `9.8(4)32`), mode, hardware."""
+
+    platform: Platform
+    version: str
+    version_tuple: VersionTuple
+    mode: ContextMode = ContextMode.SINGLE
+    hardware: str | None = None
+
+    @property
+    def train(self) -> Train:
+        return train_of(self.platform, self.version_tuple)
+
+    @property
+    def multi_context(self) -> bool:
+        return self.mode is not ContextMode.SINGLE
+
+    def to_json(self) -> JsonDict:
+        return {
+            "platform": self.platform.value,
+            "version": self.version,
+            "version_tuple": list(self.version_tuple),
+            "mode": self.mode.value,
+            "train": self.train.value,
+            "hardware": self.hardware,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """One configuration line that inspects SMTP, or would if it were active.
+
+    `line` is the configuration line without its indentation and trailing spaces (devices differ
+    on trailing spaces after `inspect esmtp`). `ports` is empty when the class matches traffic by
+    access-list or `match any` (every port). `scope` is `global` or `interface <ifname>`, or None
+    for an inactive line. `exposing` says whether this line alone breaks ESMTP (Mailguard, or a
+    map that masks the banner or does not allow TLS); `reason` says why, in one sentence.
+    """
+
+    line: str
+    kind: FindingKind
+    ports: tuple[int, ...]
+    policy: str | None = None
+    class_name: str | None = None
+    map_name: str | None = None
+    scope: str | None = None
+    active: bool = True
+    exposing: bool = True
+    reason: str = ""
+
+    def to_json(self) -> JsonDict:
+        return {
+            "line": self.line,
+            "kind": self.kind.value,
+            "ports": list(self.ports),
+            "policy": self.policy,
+            "class": self.class_name,
+            "map": self.map_name,
+            "scope": self.scope,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConfigVerdict:
+    """The audit of one configuration text: status, active findings, and why.
+
+    `ignored` holds lines that look like SMTP inspection but do not act (a stored
+    `no fixup protocol smtp 25`, an `inspect esmtp` in a policy-map no service-policy binds),
+    so reports can show them without counting them.
+    """
+
+    software: Software | None
+    status: Status
+    findings: tuple[Finding, ...] = ()
+    ignored: tuple[Finding, ...] = ()
+    reason: str = ""
+
+    @property
+    def error(self) -> str | None:
+        return self.reason if self.status is Status.ERROR else None
+
+    def to_json(self) -> JsonDict:
+        return {
+            "software": None if self.software is None else self.software.to_json(),
+            "status": self.status.value,
+            "findings": [f.to_json() for f in self.findings],
+            "ignored": [f.to_json() for f in self.ignored],
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceResult:
+    """The audit outcome of one device, or one context of a multiple-context device."""
+
+    name: str
+    context: str | None = None
+    platform: Platform | None = None
+    software: str | None = None
+    role: str | None = None
+    status: Status
+    findings: tuple[Finding, ...] = ()
+    error: str | None = None
+
+    @classmethod
+    def from_verdict(
+        cls,
+        name: str,
+        verdict: ConfigVerdict,
+        *,
+        context: str | None = None,
+        role: str | None = None,
+    ) -> DeviceResult:
+        software = verdict.software
+        return cls(
+            name=name,
+            context=context,
+            platform=None if software is None else software.platform,
+            software=None if software is None else software.version,
+            role=role,
+            status=verdict.status,
+            findings=verdict.findings,
+            error=verdict.error,
+        )
+
+    @property
+    def label(self) -> str:
+        """`name/context` as shown on screen (architecture: contexts are `name/context`)."""
+        return self.name if self.context is None else f"{self.name}/{self.context}"
+
+    def to_json(self) -> JsonDict:
+        return {
+            "name": self.name,
+            "context": self.context,
+            "platform": None if self.platform is None else self.platform.value,
+            "software": self.software,
+            "role": self.role,
+            "status": self.status.value,
+            "findings": [f.to_json() for f in self.findings],
+            "error": self.error,
+        }
