@@ -22,8 +22,8 @@ demo: $(STAMP)
 test: lint typecheck pytest wheel-check
 
 lint: $(STAMP)
-	$(BIN)/ruff check pixfix tests benchmarks
-	$(BIN)/ruff format --check pixfix tests benchmarks
+	$(BIN)/ruff check pixfix tests $(wildcard benchmarks)
+	$(BIN)/ruff format --check pixfix tests $(wildcard benchmarks)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict pixfix
