@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/pixfix lab down >/dev/null 2>&1 || true
 	$(BIN)/pixfix lab up --detach
+	$(BIN)/pixfix audit -i inventories/lab.yaml --format table; test $$? -le 1
 	$(BIN)/pixfix lab status
 	@echo
 	@echo "The lab keeps running; stop it with: $(BIN)/pixfix lab down"

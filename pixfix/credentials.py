@@ -98,12 +98,19 @@ class CredentialSources:
         return tuple(name for name, src in pairs if src.kind is SourceKind.INLINE)
 
 
-def resolve(source: CredentialSource, environ: Mapping[str, str], *, where: str) -> Secret:
+def resolve(
+    source: CredentialSource, environ: Mapping[str, str], *, where: str, required: bool = True
+) -> Secret:
     """Read the value a source points at; `where` names file, host and field for the error.
+
+    An unset variable is an error unless the caller will never log in (`required=False`, as for
+    the SMTP probe): then the credential is simply empty.
 
     >>> src = CredentialSource(kind=SourceKind.ENV, variable="PW")
     >>> resolve(src, {"PW": "x"}, where="inv.yaml: host 'fw1': password").reveal()
     'x'
+    >>> resolve(src, {}, where="inv.yaml: host 'fw1': password", required=False)
+    '********'
     """
     match source.kind:
         case SourceKind.NONE:
@@ -113,18 +120,28 @@ def resolve(source: CredentialSource, environ: Mapping[str, str], *, where: str)
         case SourceKind.ENV:
             assert source.variable is not None  # guaranteed by how sources are built
             if source.variable not in environ:
+                if not required:
+                    logger.debug("%s: %s is not set, left empty", where, source.variable)
+                    return Secret("")
                 raise InventoryError(f"{where}: environment variable {source.variable} is not set")
             logger.debug("%s: read from environment variable %s", where, source.variable)
             return Secret(environ[source.variable])
 
 
 def choose_source(
-    name: str, inline: str | None, variable: str | None, environ: Mapping[str, str], *, where: str
+    name: str,
+    inline: str | None,
+    variable: str | None,
+    environ: Mapping[str, str],
+    *,
+    where: str,
+    required: bool = True,
 ) -> CredentialSource:
     """Inline text, else the named variable, else `PIXFIX_<NAME>` when that is set.
 
     Only the enable secret may be absent (some devices have none); a host with no username or
-    password at all is an error, raised here so that the message says what to set.
+    password at all is an error, raised here so that the message says what to set. A caller
+    that never logs in passes `required=False` and gets `SourceKind.NONE` instead.
     """
     if inline is not None:
         return CredentialSource(kind=SourceKind.INLINE, inline=Secret(inline))
@@ -133,7 +150,7 @@ def choose_source(
     fallback = DEFAULT_ENV[name]
     if fallback in environ:
         return CredentialSource(kind=SourceKind.ENV, variable=fallback)
-    if name == "secret":
+    if name == "secret" or not required:
         return CredentialSource(kind=SourceKind.NONE)
     raise InventoryError(
         f"{where}: no {name}: set {name}_env (or {name}), or the environment variable {fallback}"

@@ -35,6 +35,7 @@ from netmiko.exceptions import (
 from pixfix.errors import AuthError, CollectError, ConnectError, DeviceError
 
 MORE = "<--- More --->"
+Session = CiscoAsaSSH  # what `open_session` yields: netmiko's ASA connection, prepared by us
 _ERASE = re.compile(r"\x08+ *\x08*")
 
 
@@ -139,12 +140,20 @@ def _netmiko_args(params: ConnectParams) -> dict[str, Any]:
     return args
 
 
+def show(session: Session, command: str) -> str:
+    """Run a read command and return its text (never netmiko's parsed forms)."""
+    output = session.send_command(command)
+    if not isinstance(output, str):
+        raise CollectError(f"unexpected reply type for {command!r}")
+    return output
+
+
 _DEVICE_FAILURES = (NetmikoBaseException, NetmikoTimeoutException, NetmikoAuthenticationException,
                     paramiko.SSHException, OSError, EOFError)  # fmt: skip
 
 
 @contextmanager
-def open_session(params: ConnectParams) -> Iterator[CiscoAsaSSH]:
+def open_session(params: ConnectParams) -> Iterator[Session]:
     """A logged-in, enabled session; device errors come out as `DeviceError` subclasses."""
     cls = PixTelnetSession if params.transport == "telnet" else AsaSession
     try:
@@ -164,25 +173,43 @@ def _quiet_disconnect(conn: CiscoAsaSSH) -> None:
         conn.disconnect()
 
 
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and its causes: netmiko wraps a refused connection in its own timeout."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        # paramiko reports refused connections per address inside NoValidConnectionsError
+        seen.extend(getattr(current, "errors", {}).values())
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _first_sentence(exc: BaseException, params: ConnectParams) -> str:
+    text = " ".join(str(exc).split())
+    if params.password:
+        text = text.replace(params.password, "****")
+    if params.secret:
+        text = text.replace(params.secret, "****")
+    return (text.split(". ")[0] or type(exc).__name__)[:160]
+
+
 def map_error(exc: BaseException, params: ConnectParams) -> DeviceError:  # noqa: PLR0911
-    """One line saying what went wrong, never the password."""
+    """One line saying what went wrong, never a password."""
     where = f"{params.host}:{params.port}"
-    text = (
-        " ".join(str(exc).split())[:200].replace(params.password, "****")
-        if params.password
-        else str(exc)
-    )
+    chain = _chain(exc)
+    text = _first_sentence(exc, params)
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return ConnectError(f"connection refused by {where}")
     if isinstance(exc, NetmikoAuthenticationException | paramiko.AuthenticationException):
         detail = "enable refused" if "enable" in text else "authentication failed"
         return AuthError(f"{detail} at {where}")
-    if isinstance(exc, ConnectionRefusedError):
-        return ConnectError(f"connection refused by {where}")
-    if isinstance(exc, socket.timeout | TimeoutError | NetmikoTimeoutException):
-        return ConnectError(f"timed out talking to {where}: {text}")
-    if isinstance(exc, ReadTimeout | ReadException):
-        return CollectError(f"no complete reply from {where}: {text}")
     if isinstance(exc, paramiko.BadHostKeyException):
         return ConnectError(f"host key changed for {where}")
+    if isinstance(exc, ReadTimeout | ReadException):
+        return CollectError(f"no complete reply from {where} within {params.timeout:g} s: {text}")
+    if any(isinstance(e, socket.timeout | TimeoutError | NetmikoTimeoutException) for e in chain):
+        return ConnectError(f"timed out connecting to {where} after {params.timeout:g} s: {text}")
     if isinstance(exc, OSError | EOFError | paramiko.SSHException):
-        return ConnectError(f"connection to {where} failed: {text or type(exc).__name__}")
+        return ConnectError(f"connection to {where} failed: {text}")
     return CollectError(f"{type(exc).__name__} from {where}: {text}")

@@ -33,9 +33,13 @@ def main() -> None:
 
 
 def _register() -> None:
+    from pixfix.cli.audit import audit  # noqa: PLC0415
+    from pixfix.cli.inventory import inventory  # noqa: PLC0415
     from pixfix.cli.lab import lab  # noqa: PLC0415  (import after `main` exists)
     from pixfix.cli.probe import probe  # noqa: PLC0415
 
+    main.add_command(audit)
+    main.add_command(inventory)
     main.add_command(lab)
     main.add_command(probe)
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import doctest
+import inspect
 import json
 import textwrap
 from datetime import timedelta
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
+import pixfix.credentials
+import pixfix.inventory
+import pixfix.inventory_schema
 from pixfix.credentials import Secret
 from pixfix.errors import InputError, InventoryError
 from pixfix.inventory import (
@@ -259,6 +265,68 @@ def test_a_host_without_username_or_password_is_an_error(tmp_path: Path, missing
         load_inventory(path, environ=environ)
 
 
+# ---- require_credentials=False: for commands that never log in --------------------------------
+
+
+def test_without_required_credentials_a_host_may_have_none(tmp_path: Path) -> None:
+    path = write(tmp_path, "hosts:\n  fw1: {host: 192.0.2.1, mx: '192.0.2.25:25'}\n")
+    fw1 = load_inventory(path, environ={}, require_credentials=False).hosts[0]
+    assert (fw1.username, fw1.password, fw1.secret) == ("", Secret(""), Secret(""))
+    assert fw1.mx == Endpoint(host="192.0.2.25", port=25)
+    assert [str(src) for src in (fw1.source.username, fw1.source.password)] == ["none", "none"]
+
+
+def test_without_required_credentials_an_unset_variable_is_empty(tmp_path: Path) -> None:
+    text = "hosts:\n  fw1: {host: 192.0.2.1, username_env: FW_U, password_env: FW_P}\n"
+    path = write(tmp_path, text)
+    with pytest.raises(InventoryError, match="environment variable FW_U is not set"):
+        load_inventory(path, environ={})
+    fw1 = load_inventory(path, environ={}, require_credentials=False).hosts[0]
+    assert (fw1.username, fw1.password.reveal()) == ("", "")
+    assert str(fw1.source.password) == "env FW_P"  # still says where it would come from
+
+
+def test_without_required_credentials_given_ones_are_still_read(tmp_path: Path) -> None:
+    path = write(tmp_path, "hosts:\n  fw1: {host: 192.0.2.1, secret_env: EN}\n")
+    fw1 = load_inventory(path, environ={**ENV, "EN": "en-1"}, require_credentials=False).hosts[0]
+    assert (fw1.username, fw1.password.reveal(), fw1.secret.reveal()) == (
+        "env-user",
+        "env-pw-5e1f",
+        "en-1",
+    )
+    lab = load_inventory(FIXTURES / "lab.yaml", environ={}, require_credentials=False)
+    assert lab == load_inventory(FIXTURES / "lab.yaml", environ={})
+
+
+def test_an_empty_username_is_refused_only_when_credentials_are_required(tmp_path: Path) -> None:
+    path = write(tmp_path, "hosts:\n  fw1: {host: 192.0.2.1, username: '', password: x}\n")
+    with pytest.raises(InventoryError, match="host 'fw1': username: is empty"):
+        load_inventory(path, environ={})
+    assert load_inventory(path, environ={}, require_credentials=False).hosts[0].username == ""
+
+
+NOT_ABOUT_CREDENTIALS = {k: v for k, v in BAD_INPUTS.items() if k != "missing env var"}
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"), NOT_ABOUT_CREDENTIALS.values(), ids=NOT_ABOUT_CREDENTIALS.keys()
+)
+def test_without_required_credentials_every_other_check_still_applies(
+    tmp_path: Path, text: str, fragments: list[str]
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(InventoryError) as caught:
+        load_inventory(path, environ={}, require_credentials=False)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: ")
+    assert all(fragment in message for fragment in fragments)
+
+
+def test_require_credentials_is_keyword_only() -> None:
+    flag = inspect.signature(load_inventory).parameters["require_credentials"]
+    assert (flag.kind, flag.default) == (inspect.Parameter.KEYWORD_ONLY, True)
+
+
 def test_unreadable_file_is_an_inventory_error(tmp_path: Path) -> None:
     with pytest.raises(InventoryError, match=r"nope\.yaml: cannot read"):
         load_inventory(tmp_path / "nope.yaml", environ=ENV)
@@ -445,3 +513,13 @@ def test_bad_limit_syntax_is_an_input_error(limit: str) -> None:
 def test_select_hosts_refuses_a_bare_string() -> None:
     with pytest.raises(TypeError):
         select_hosts((), "fw*")
+
+
+@pytest.mark.parametrize(
+    "module",
+    [pixfix.credentials, pixfix.inventory, pixfix.inventory_schema],
+    ids=lambda module: module.__name__,
+)
+def test_docstring_examples_run(module: ModuleType) -> None:
+    result = doctest.testmod(module)
+    assert result.failed == 0 and result.attempted > 0

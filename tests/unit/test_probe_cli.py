@@ -119,13 +119,15 @@ hosts:
   fw3:
     host: 192.0.2.3
     mx: "[2001:db8::25]:2525"
+    password_env: FW3_PASSWORD_NOT_SET
 """
 
 
 @pytest.fixture
 def inventory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PIXFIX_USERNAME", "probe")
-    monkeypatch.setenv("PIXFIX_PASSWORD", "unused")
+    """No credentials anywhere, not even in the environment: the probe never logs in."""
+    for name in ("PIXFIX_USERNAME", "PIXFIX_PASSWORD", "PIXFIX_SECRET", "FW3_PASSWORD_NOT_SET"):
+        monkeypatch.delenv(name, raising=False)
     path = tmp_path / "inventory.yaml"
     path.write_text(INVENTORY)
     return path
@@ -158,3 +160,17 @@ def test_inventory_without_targets_is_an_input_error(
     outcome = CliRunner().invoke(cli, ["probe", "-i", str(inventory), "--limit", limit])
     assert outcome.exit_code == 2
     assert message in outcome.output
+
+
+def test_inventory_errors_other_than_credentials_still_stop_the_probe(
+    cli: click.Group, fake: FakeProbes, tmp_path: Path
+) -> None:
+    path = tmp_path / "inventory.yaml"
+    path.write_text("hosts:\n  fw1: {host: 192.0.2.1, mx: 192.0.2.25}\n")
+    outcome = CliRunner().invoke(cli, ["probe", "-i", str(path)])
+    assert outcome.exit_code == 2
+    assert outcome.output.splitlines() == [
+        f"pixfix: error: {path}: host 'fw1': mx: must be host:port, port 1-65535, "
+        "IPv6 as [addr]:port (got '192.0.2.25')"
+    ]
+    assert fake.targets == []
