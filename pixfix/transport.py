@@ -204,8 +204,11 @@ def map_error(exc: BaseException, params: ConnectParams) -> DeviceError:  # noqa
     if isinstance(exc, NetmikoAuthenticationException | paramiko.AuthenticationException):
         detail = "enable refused" if "enable" in text else "authentication failed"
         return AuthError(f"{detail} at {where}")
-    if isinstance(exc, paramiko.BadHostKeyException):
-        return ConnectError(f"host key changed for {where}")
+    everything = " ".join(str(e) for e in chain)
+    if any(isinstance(e, paramiko.BadHostKeyException) for e in chain) or "does not match" in everything:
+        return ConnectError(f"host key changed for {where}: refusing to connect")
+    if "not found in known_hosts" in everything:
+        return ConnectError(f"host key unknown for {where}: not in the known-hosts file")
     if isinstance(exc, ReadTimeout | ReadException):
         return CollectError(f"no complete reply from {where} within {params.timeout:g} s: {text}")
     if any(isinstance(e, socket.timeout | TimeoutError | NetmikoTimeoutException) for e in chain):

@@ -88,6 +88,16 @@ def _raised(outer: BaseException, inner: BaseException) -> BaseException:
             "authentication",
         ),
         (TimeoutError("timed out"), ConnectError, "timed out"),
+        (
+            _raised(
+                NetmikoTimeoutException(
+                    "A paramiko SSHException occurred during connection creation"
+                ),
+                paramiko.SSHException("Host key for server '192.0.2.1' does not match: got 'AAAA'"),
+            ),
+            ConnectError,
+            "host key changed",
+        ),
         (paramiko.SSHException("Error reading SSH protocol banner"), ConnectError, "banner"),
     ],
 )
