@@ -205,7 +205,8 @@ def map_error(exc: BaseException, params: ConnectParams) -> DeviceError:  # noqa
         detail = "enable refused" if "enable" in text else "authentication failed"
         return AuthError(f"{detail} at {where}")
     everything = " ".join(str(e) for e in chain)
-    if any(isinstance(e, paramiko.BadHostKeyException) for e in chain) or "does not match" in everything:
+    bad_key = any(isinstance(e, paramiko.BadHostKeyException) for e in chain)
+    if bad_key or "does not match" in everything:
         return ConnectError(f"host key changed for {where}: refusing to connect")
     if "not found in known_hosts" in everything:
         return ConnectError(f"host key unknown for {where}: not in the known-hosts file")
