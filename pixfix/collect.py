@@ -9,6 +9,7 @@ without a configuration that was read whole.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Callable
@@ -49,21 +50,35 @@ def connect_params(host: Host, timeout: float) -> ConnectParams:
     )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Collected:
+    """The audit of one device or context, with the configuration text it was computed from."""
+
+    result: DeviceResult
+    config: str | None  # None when nothing was read (connection or login failed)
+
+
 def audit_host(host: Host, options: CollectOptions) -> list[DeviceResult]:
     """One result per device, or per context of a multiple-context device."""
+    return [c.result for c in collect_host(host, options)]
+
+
+def collect_host(host: Host, options: CollectOptions) -> list[Collected]:
+    """Read and audit one host; device trouble becomes that host's `error` result."""
     try:
         with open_session(connect_params(host, options.timeout)) as session:
             return _read_device(session, host, options)
     except DeviceError as exc:
         log.info("%s: %s", host.name, exc)
-        return [DeviceResult(name=host.name, status=Status.ERROR, error=_one_line(str(exc)))]
+        error = DeviceResult(name=host.name, status=Status.ERROR, error=_one_line(str(exc)))
+        return [Collected(result=error, config=None)]
 
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())[:300]
 
 
-def _read_device(session: Session, host: Host, options: CollectOptions) -> list[DeviceResult]:
+def _read_device(session: Session, host: Host, options: CollectOptions) -> list[Collected]:
     software = parse_show_version(show(session, "show version"))
     facts = FACTS[software.train]
     role = failover_role(show(session, "show failover")) if facts.has_failover_show else None
@@ -82,7 +97,7 @@ def _read_device(session: Session, host: Host, options: CollectOptions) -> list[
 
 def _read_context(
     session: Session, name: str, context: str, role: str | None, options: CollectOptions
-) -> DeviceResult:
+) -> Collected:
     session.send_command(f"changeto context {context}")
     session.send_command("terminal pager 0")  # paging is per context: re-send after changeto
     text = show(session, "show running-config")
@@ -97,17 +112,14 @@ def _result(
     text: str,
     *,
     options: CollectOptions,
-) -> DeviceResult:
+) -> Collected:
     if options.save_config is not None:
         options.save_config(name, context, text)
     verdict = audit_config(text)
     result = DeviceResult.from_verdict(name, verdict, context=context, role=role)
     if result.platform is None and software is not None:
-        return DeviceResult(
-            name=name, context=context, platform=software.platform, software=software.version,
-            role=role, status=result.status, findings=result.findings, error=result.error,
-        )  # fmt: skip
-    return result
+        result = dataclasses.replace(result, platform=software.platform, software=software.version)
+    return Collected(result=result, config=text)
 
 
 def config_saver(folder: Path) -> SaveConfig:
