@@ -14,6 +14,7 @@ from pixfix.errors import InputError
 from pixfix.fleet import reporter_for, run_fleet
 from pixfix.inventory import Host, load_inventory, select_hosts
 from pixfix.model import DeviceResult
+from pixfix.probe_audit import probe_extra
 from pixfix.report import Format, audit_exit_code, render_audit
 
 _FORMATS = [f.value for f in Format]
@@ -35,6 +36,7 @@ _FORMATS = [f.value for f in Format]
 @click.option("--workers", type=click.IntRange(1, 500), default=10, show_default=True)
 @click.option("--timeout", type=click.FloatRange(1, 3600), default=30.0, show_default=True)
 @click.option("--save-configs", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--probe", "with_probe", is_flag=True, help="Also probe each host's mx from outside.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def audit(
     *,
@@ -47,37 +49,41 @@ def audit(
     workers: int,
     timeout: float,
     save_configs: Path | None,
+    with_probe: bool,
     quiet: bool,
 ) -> None:
     """Find every PIX/ASA/FWSM (and context) whose SMTP inspection breaks mail.
 
     --limit: commas inside one value mean AND, repeating --limit means OR. --timeout is per
     host, in seconds. --save-configs keeps each collected config (0600, name@context.cfg).
+    --probe adds, for hosts with `mx`, the SMTP probe's verdict and whether it agrees with the
+    configuration (a compliant device behind which the probe sees Mailguard: another device in
+    the path may be inspecting).
 
     Exit codes: 0 none exposed, 1 some exposed, 2 bad input, 3 some device could not be audited.
     """
     if offline:
-        if not paths or inventory is not None:
-            raise InputError("--offline takes one or more PATHs (files or folders) and no -i")
-        results = audit_offline(list(paths))
+        if not paths or inventory is not None or with_probe:
+            raise InputError("--offline takes PATHs (files or folders), and neither -i nor --probe")
+        results, extra = audit_offline(list(paths)), None
     else:
         if inventory is None or paths:
             raise InputError("give -i INVENTORY (or --offline PATH... for saved configs)")
-        options = CollectOptions(
-            timeout=timeout, save_config=config_saver(save_configs) if save_configs else None
-        )
-        results = _live(inventory, limits, options, workers=workers, quiet=quiet)
+        saver = config_saver(save_configs) if save_configs else None
+        options = CollectOptions(timeout=timeout, save_config=saver)
+        results, hosts = _live(inventory, limits, options, workers=workers, quiet=quiet)
+        extra = _probe(results, hosts, workers=workers, timeout=timeout) if with_probe else None
     chosen = Format(fmt) if fmt else (Format.TABLE if sys.stdout.isatty() else Format.JSON)
     on_terminal = sys.stdout.isatty() and output is None
     width = shutil.get_terminal_size().columns if on_terminal else None
-    text = render_audit(results, chosen, color=on_terminal, width=width)
+    text = render_audit(results, chosen, color=on_terminal, width=width, extra=extra)
     _write(text, output)
     sys.exit(audit_exit_code(results))
 
 
 def _live(
     path: Path, limits: tuple[str, ...], options: CollectOptions, *, workers: int, quiet: bool
-) -> list[DeviceResult]:
+) -> tuple[list[DeviceResult], tuple[Host, ...]]:
     inventory = load_inventory(path)
     for warning in inventory.warnings:
         click.echo(f"pixfix: warning: {warning}", err=True)
@@ -92,7 +98,15 @@ def _live(
         outcome=lambda results: ", ".join(r.status.value for r in results),
         reporter=reporter_for(quiet=quiet),
     )
-    return [result for results in per_host for result in results]
+    return [result for results in per_host for result in results], hosts
+
+
+def _probe(
+    results: list[DeviceResult], hosts: tuple[Host, ...], *, workers: int, timeout: float
+) -> dict[str, dict[str, object]]:
+    """The probe column: verdict of each host's mx, and whether it agrees with the config."""
+    mx = {host.name: host.mx for host in hosts if host.mx is not None}
+    return probe_extra(results, mx, workers=workers, timeout=min(timeout, 10.0))
 
 
 def _label(host: Host) -> str:

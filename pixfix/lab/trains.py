@@ -36,7 +36,15 @@ _COMMON_GLOBAL = frozenset(
         "object-group", "ip", "floodguard", "no",
     }
 )  # fmt: skip
-_PIX_GLOBAL = _COMMON_GLOBAL | {"nameif", "interface", "fixup", "conduit", "outbound", "apply"}
+_PIX_GLOBAL = _COMMON_GLOBAL | {
+    "nameif",
+    "interface",
+    "fixup",
+    "conduit",
+    "outbound",
+    "apply",
+    "mailhost",
+}
 _MPF_GLOBAL = _COMMON_GLOBAL | {
     "interface", "policy-map", "class-map", "service-policy", "object", "prompt", "dns",
     "same-security-traffic", "threat-detection", "webvpn", "firewall", "boot", "asdm",

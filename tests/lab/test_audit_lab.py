@@ -118,3 +118,14 @@ def test_offline_audit_of_saved_configs(tmp_path: Any, lab: Any) -> None:
     devices = {d["name"]: d for d in json.loads(run.stdout)["devices"]}
     assert devices["fw-a"]["status"] == "exposed" and devices["fw-b"]["status"] == "error"
     assert run.returncode == 3
+
+
+def test_audit_probe_shows_the_mx_verdict_next_to_the_config_verdict(lab: Any) -> None:
+    run = lab.cli("audit", "-i", str(lab.inventory), "--format", "json", "--probe", check=False)
+    assert run.returncode == 1, run.stderr
+    devices = {(d["name"], d["context"]): d for d in json.loads(run.stdout)["devices"]}
+    assert devices[("lab-pix63", None)]["probe"]["verdict"] == "mailguard"
+    assert devices[("lab-asa918-tuned", None)]["probe"]["verdict"] == "inspected"
+    assert devices[("lab-asa916-clean", None)]["probe"]["verdict"] == "clean"
+    assert devices[("lab-asa-multi", "mail")]["probe"]["verdict"] == "mailguard"
+    assert {d["probe"]["agreement"] for d in devices.values()} == {"agrees"}
