@@ -1,15 +1,19 @@
 """Per software train, as data: how to read the configuration and what the device calls things.
 
 Kept as tables rather than `if platform == ...` chains (scrapli keeps its privilege levels the
-same way). Only what the read path needs today; the remediation side adds its own columns.
+same way). The read path uses the first columns; `pixfix plan` uses the remediation columns
+(templates per mode, how to enter config mode and save, whether contexts exist, the inspect
+keyword) and `tune_capable` (which releases have `allow-tls`).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
-from pixfix.model import Train
+from pixfix.model import Platform, Software, Train, VersionTuple
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -19,10 +23,22 @@ class TrainFacts:
     has_failover_show: bool
     leave_config: str
     error_pattern: str
+    enter_config: str = "configure terminal"
+    save_command: str = "write memory"  # inside the changed context; never `write memory all`
+    reload_command: str = "reload"  # prompts (save? proceed?) are answered by apply
+    has_contexts: bool = False  # FWSM 2.x and the MPF trains have multiple-context mode
+    inspect_protocol: str | None = None  # MPF keyword: `esmtp` (ASA, PIX 7+), `smtp` (FWSM 3)
+    # mode value ("disable", "tune") -> remediation template; its rollback twin adds `_rollback`
+    templates: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 _PIX_ERRORS = r"Type help or '\?'|ERROR:|% Invalid|Error"
 _ASA_ERRORS = r"ERROR:|% Invalid|%Error|Error:"
+
+
+def _templates(**by_mode: str) -> Mapping[str, str]:
+    return MappingProxyType(by_mode)
+
 
 FACTS: dict[Train, TrainFacts] = {
     Train.PIX4_MAILHOST: TrainFacts(
@@ -31,6 +47,7 @@ FACTS: dict[Train, TrainFacts] = {
         has_failover_show=True,
         leave_config="exit",
         error_pattern=_PIX_ERRORS,
+        templates=_templates(disable="pix4_mailhost_disable.j2"),
     ),
     Train.PIX_FIXUP: TrainFacts(
         config_command="show running-config",
@@ -38,6 +55,7 @@ FACTS: dict[Train, TrainFacts] = {
         has_failover_show=True,
         leave_config="exit",
         error_pattern=_PIX_ERRORS,
+        templates=_templates(disable="pix_fixup_disable.j2"),
     ),
     Train.FWSM_FIXUP: TrainFacts(
         config_command="show running-config",
@@ -45,6 +63,8 @@ FACTS: dict[Train, TrainFacts] = {
         has_failover_show=True,
         leave_config="exit",
         error_pattern=_PIX_ERRORS,
+        has_contexts=True,
+        templates=_templates(disable="fwsm_fixup_disable.j2"),
     ),
     Train.MPF: TrainFacts(
         config_command="show running-config",
@@ -52,6 +72,9 @@ FACTS: dict[Train, TrainFacts] = {
         has_failover_show=True,
         leave_config="end",
         error_pattern=_ASA_ERRORS,
+        has_contexts=True,
+        inspect_protocol="esmtp",
+        templates=_templates(disable="mpf_disable.j2", tune="mpf_tune.j2"),
     ),
     Train.FWSM_MPF: TrainFacts(
         config_command="show running-config",
@@ -59,8 +82,33 @@ FACTS: dict[Train, TrainFacts] = {
         has_failover_show=True,
         leave_config="end",
         error_pattern=_ASA_ERRORS,
+        has_contexts=True,
+        inspect_protocol="smtp",
+        templates=_templates(disable="fwsm_mpf_disable.j2"),
     ),
 }
+
+# Releases whose ESMTP inspect maps have `allow-tls` (tune mode): ASA 7.2(3) and later in the
+# 7.2 train, 8.0(3) and later in the 8.0 train, every later release (docs/domain.md, [seen]).
+# Half-open ranges [first, end); PIX 7.x/8.x and FWSM are not listed, so they fall back.
+TUNE_RELEASES: dict[Platform, tuple[tuple[VersionTuple, VersionTuple], ...]] = {
+    Platform.ASA: (((7, 2, 3, 0), (8, 0, 0, 0)), ((8, 0, 3, 0), (10**6, 0, 0, 0))),
+}
+
+
+def rollback_template(template: str) -> str:
+    """The rollback twin of a remediation template: `mpf_tune.j2` -> `mpf_tune_rollback.j2`."""
+    stem, dot, ext = template.rpartition(".")
+    return f"{stem}_rollback.{ext}" if dot else f"{template}_rollback"
+
+
+def tune_capable(software: Software) -> bool:
+    """Whether this release can keep ESMTP inspection with `allow-tls` (tune mode)."""
+    ranges = TUNE_RELEASES.get(software.platform, ())
+    return "tune" in FACTS[software.train].templates and any(
+        first <= software.version_tuple < end for first, end in ranges
+    )
+
 
 _ROLE = re.compile(r"This host:\s*(?:Primary|Secondary)\s*-\s*(Active|Standby)", re.I)
 _CONTEXT_ROW = re.compile(r"^\s*\*?\s*(?!Context\b|Total\b)([A-Za-z0-9][\w.-]*)\s+\S")

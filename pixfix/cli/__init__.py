@@ -36,11 +36,15 @@ def _register() -> None:
     from pixfix.cli.audit import audit  # noqa: PLC0415
     from pixfix.cli.inventory import inventory  # noqa: PLC0415
     from pixfix.cli.lab import lab  # noqa: PLC0415  (import after `main` exists)
+    from pixfix.cli.plan import approve, plan, show  # noqa: PLC0415
     from pixfix.cli.probe import probe  # noqa: PLC0415
 
     main.add_command(audit)
     main.add_command(inventory)
     main.add_command(lab)
+    main.add_command(plan)
+    main.add_command(approve)
+    main.add_command(show)
     main.add_command(probe)
 
 

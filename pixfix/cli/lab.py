@@ -101,9 +101,9 @@ def _strip_option(argv: list[str], name: str) -> list[str]:
 
 
 def _devices(opts: dict[str, Any]) -> list[Device]:
-    if opts["devices_file"] and opts["count"]:
+    if opts["devices_file"] and opts["count"] is not None:
         raise LabError("--devices-file and --devices are exclusive")
-    if opts["count"]:
+    if opts["count"] is not None:
         specs, folder = fleet.generated_specs(opts["count"], ssh_only=opts["ssh_only"])
     elif opts["devices_file"]:
         specs, folder = fleet.load_devices_file(opts["devices_file"])

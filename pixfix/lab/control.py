@@ -149,7 +149,10 @@ def request(paths: LabPaths, what: str, *, timeout: float = 10.0) -> dict[str, A
                 data += chunk
     except OSError as exc:
         raise LabError(f"cannot reach the lab's control socket {paths.socket}: {exc}") from exc
-    result: dict[str, Any] = json.loads(data)
+    try:
+        result: dict[str, Any] = json.loads(data)
+    except ValueError as exc:
+        raise LabError(f"the lab gave no valid answer to {what!r} (log: {paths.log})") from exc
     return result
 
 

@@ -3,6 +3,12 @@
 A devices file is YAML: `devices:` a list of `{name, software, transport, startup_config |
 config, contexts, mx_context, failover, faults, port}`; relative file paths resolve against the
 devices file's folder. `--devices N` generates a seeded, reproducible mix of trains and states.
+
+A failover unit (`failover: active|standby`) of a PIX 7+/ASA/FWSM 3 train whose configuration
+has no `prompt` line gets `prompt hostname priority state` added after `hostname`: its prompt
+then shows its role (`fw/pri/act#`), so a fail-over during a change (`failover_after_config`)
+turns it into `fw/pri/stby#` as on a pair set up that way. PIX <= 6.3 has no `prompt` command:
+there the role shows only in `show failover`.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pixfix.errors import LabError
+from pixfix.lab import cfgtree
 from pixfix.lab.device import (
     SINGLE,
     SYSTEM,
@@ -28,7 +35,7 @@ from pixfix.lab.device import (
     Faults,
     parse_startup,
 )
-from pixfix.lab.trains import train_for
+from pixfix.lab.trains import Family, Train, train_for
 
 # The lab's fake credentials: distinctive strings so tests can search output for leaks.
 LAB_CREDENTIALS = Credentials(
@@ -36,6 +43,7 @@ LAB_CREDENTIALS = Credentials(
     password="labpass-7f3a",  # noqa: S106
     secret="labenable-92ce",  # noqa: S106
 )
+ROLE_PROMPT = "prompt hostname priority state"
 DEFAULT_BASE_PORT = 10022
 SMTP_OFFSET = 5000
 MAX_DEVICES = 5000
@@ -68,7 +76,7 @@ class DeviceSpec(BaseModel):
 
 class DevicesFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    devices: list[DeviceSpec]
+    devices: list[DeviceSpec] = Field(min_length=1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,15 +105,26 @@ def _load_specs(path: Path) -> list[DeviceSpec]:
     except OSError as exc:
         raise LabError(f"{path}: cannot read devices file: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
-        raise LabError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from exc
+        raise LabError(f"{path}: not valid YAML: {_yaml_problem(exc)}") from exc
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise LabError(f"{path}: {where}: {first['msg']}") from exc
+        raise LabError(f"{path}: {_first_problem(exc)}") from exc
     names = [spec.name for spec in specs]
     if len(set(names)) != len(names):
         raise LabError(f"{path}: device names must be unique")
     return specs
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        return f"{exc.problem} (line {mark.line + 1}, column {mark.column + 1})"
+    return str(exc).splitlines()[0]
+
+
+def _first_problem(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "top level"
+    return f"{where}: {first['msg']}"
 
 
 def generated_specs(count: int, *, ssh_only: bool, seed: int = 7) -> tuple[list[DeviceSpec], Path]:
@@ -148,8 +167,11 @@ def _build(spec: DeviceSpec, folder: Path, options: FleetOptions, index: int) ->
         raise LabError(f"device {spec.name!r}: {exc.args[0]}") from exc
     if options.ssh_only and spec.transport != "ssh":
         raise LabError(f"device {spec.name!r}: --ssh-only given but transport is {spec.transport}")
-    contexts = _contexts(spec, folder)
-    faults = spec.faults.model_dump() | dict(options.faults.get(spec.name, {}))
+    contexts = _contexts(spec, folder, train)
+    if spec.failover is not None and train.family is Family.MPF:
+        main = SYSTEM if SYSTEM in contexts else SINGLE
+        contexts[main] = _ctx_lines(_with_role_prompt(contexts[main].startup))
+    faults = _faults(spec, options)
     port = spec.port or options.base_port + index
     return Device(
         name=spec.name,
@@ -159,20 +181,38 @@ def _build(spec: DeviceSpec, folder: Path, options: FleetOptions, index: int) ->
         smtp_port=options.base_port + SMTP_OFFSET + index,
         credentials=LAB_CREDENTIALS,
         contexts=contexts,
-        faults=Faults(**faults),
+        faults=faults,
         failover=spec.failover,
         unit="Secondary" if spec.failover == "standby" else "Primary",
-        mx_context=spec.mx_context or (SINGLE if SINGLE in contexts else next(iter(spec.contexts))),
+        mx_context=_mx_context(spec, contexts),
         boot_seconds=options.boot_seconds,
         minute_seconds=options.minute_seconds,
     )
 
 
-def _contexts(spec: DeviceSpec, folder: Path) -> dict[str, ContextConfig]:
+def _faults(spec: DeviceSpec, options: FleetOptions) -> Faults:
+    """The devices file's faults, overridden by `--fault` flags (checked by the same rules)."""
+    merged = spec.faults.model_dump() | dict(options.faults.get(spec.name, {}))
+    try:
+        return Faults(**FaultsSpec.model_validate(merged).model_dump())
+    except ValidationError as exc:
+        raise LabError(f"--fault for device {spec.name!r}: {_first_problem(exc)}") from exc
+
+
+def _mx_context(spec: DeviceSpec, contexts: dict[str, ContextConfig]) -> str:
+    if spec.mx_context is None:
+        return SINGLE if SINGLE in contexts else next(iter(spec.contexts))
+    if spec.mx_context not in spec.contexts:
+        raise LabError(f"device {spec.name!r}: mx_context {spec.mx_context!r} is not in contexts")
+    return spec.mx_context
+
+
+def _contexts(spec: DeviceSpec, folder: Path, train: Train) -> dict[str, ContextConfig]:
     main = _config_text(spec, folder, spec.startup_config, spec.config)
     if not spec.contexts:
-        lines = parse_startup(main)
-        return {SINGLE: ContextConfig(running=lines, startup=lines)}
+        return {SINGLE: _ctx(main)}
+    if train.family is not Family.MPF:
+        raise LabError(f"device {spec.name!r}: {spec.software} has no multiple-context mode")
     out = {SYSTEM: _ctx(main)}
     for name, path in spec.contexts.items():
         out[name] = _ctx(_config_text(spec, folder, path, None))
@@ -180,8 +220,19 @@ def _contexts(spec: DeviceSpec, folder: Path) -> dict[str, ContextConfig]:
 
 
 def _ctx(text: str) -> ContextConfig:
-    lines = parse_startup(text)
+    return _ctx_lines(parse_startup(text))
+
+
+def _ctx_lines(lines: cfgtree.Lines) -> ContextConfig:
     return ContextConfig(running=lines, startup=lines)
+
+
+def _with_role_prompt(lines: cfgtree.Lines) -> cfgtree.Lines:
+    """Make a failover unit's prompt show its role (see the module docstring)."""
+    if cfgtree.top_blocks(lines, "prompt"):
+        return lines
+    at = next((i + 1 for i, line in enumerate(lines) if line.startswith("hostname ")), len(lines))
+    return (*lines[:at], ROLE_PROMPT, *lines[at:])
 
 
 def _config_text(spec: DeviceSpec, folder: Path, path: str | None, inline: str | None) -> str:

@@ -3,6 +3,8 @@
 Each connection gets a `CliSession`; what the session prints goes through an `Outbox` that
 delays every chunk by the lab latency (and a slow device's extra delay), preserving order.
 Reloads close the device's sessions and its listener for the boot time, like a real reboot.
+A reload or `lab down` also cuts every connection still open (not logged in yet, silent device):
+on Python 3.12+ a closing listener waits for its connections, so none may be left behind.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import resources
 from typing import Any
 
@@ -21,6 +24,7 @@ import asyncssh
 from pixfix.lab import commands
 from pixfix.lab.device import Device
 from pixfix.lab.inspection import describe, inspection_for
+from pixfix.lab.ports import bind_waiting
 from pixfix.lab.session import CliSession
 from pixfix.lab.smtp import SmtpBackend, close_mailguard_proxy, start_mailguard_proxy
 
@@ -77,7 +81,8 @@ class Runtime:
     latency: float
     listener: Any = None
     smtp: asyncio.Server | None = None
-    closers: set[Callable[[], Awaitable[None]]] = field(default_factory=set)
+    closers: set[Callable[[], Awaitable[None]]] = field(default_factory=set)  # logged-in sessions
+    links: set[Callable[[], None]] = field(default_factory=set)  # close each open connection
     reload_handle: asyncio.TimerHandle | None = None
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -102,6 +107,14 @@ async def run_session(runtime: Runtime, session: CliSession, outbox: Outbox,
 class _SshServer(asyncssh.SSHServer):
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
+        self._close: Callable[[], None] = lambda: None
+
+    def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+        self._close = conn.close
+        self._runtime.links.add(self._close)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._runtime.links.discard(self._close)
 
     def begin_auth(self, username: str) -> bool:
         return True
@@ -137,6 +150,8 @@ async def _ssh_process(runtime: Runtime, process: asyncssh.SSHServerProcess[str]
     finally:
         runtime.closers.discard(close)
         process.exit(0)
+        if session.dropped:  # a lost link, not a logout: the whole SSH connection goes
+            process.get_extra_info("connection").abort()
 
 
 class TelnetReader:
@@ -195,18 +210,28 @@ async def _telnet_client(
             return ""
 
     runtime.closers.add(close)
+    runtime.links.add(writer.close)
     try:
         await run_session(runtime, session, outbox, read)
     finally:
         runtime.closers.discard(close)
+        runtime.links.discard(writer.close)
+        if session.dropped:
+            writer.transport.abort()
         writer.close()
 
 
-async def _silent_client(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _silent_client(
+    runtime: Runtime, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> None:
     """A device that accepts TCP and never says anything (hung SSH daemon, wrong port)."""
-    with contextlib.suppress(ConnectionError):
-        await _reader.read()
-    writer.close()
+    runtime.links.add(writer.close)
+    try:
+        with contextlib.suppress(ConnectionError):
+            await reader.read()
+    finally:
+        runtime.links.discard(writer.close)
+        writer.close()
 
 
 class LabServer:
@@ -227,13 +252,17 @@ class LabServer:
         for runtime in self.runtimes:
             self._wire_hooks(runtime)
             await self._listen(runtime)
-            runtime.smtp = await start_mailguard_proxy(
-                host=self.host,
-                port=runtime.device.smtp_port,
-                backend_port=self.backend.port,
-                inspection=_inspection_getter(runtime.device),
-                latency_ms=self._latency_ms,
-            )
+            port = runtime.device.smtp_port
+            runtime.smtp = await bind_waiting(partial(self._open_smtp, runtime), self.host, port)
+
+    async def _open_smtp(self, runtime: Runtime) -> asyncio.Server:
+        return await start_mailguard_proxy(
+            host=self.host,
+            port=runtime.device.smtp_port,
+            backend_port=self.backend.port,
+            inspection=_inspection_getter(runtime.device),
+            latency_ms=self._latency_ms,
+        )
 
     async def stop(self) -> None:
         for runtime in self.runtimes:
@@ -245,26 +274,30 @@ class LabServer:
         await self.backend.stop()
 
     async def _listen(self, runtime: Runtime) -> None:
+        if not runtime.device.faults.refuse:
+            open_listener = partial(self._open_listener, runtime)
+            runtime.listener = await bind_waiting(open_listener, self.host, runtime.device.port)
+
+    async def _open_listener(self, runtime: Runtime) -> Any:
         device = runtime.device
-        if device.faults.refuse:
-            return
         if device.faults.silent:
-            runtime.listener = await asyncio.start_server(_silent_client, self.host, device.port)
-        elif device.transport == "telnet":
-            runtime.listener = await asyncio.start_server(
+            return await asyncio.start_server(
+                lambda r, w: _silent_client(runtime, r, w), self.host, device.port
+            )
+        if device.transport == "telnet":
+            return await asyncio.start_server(
                 lambda r, w: _telnet_client(runtime, r, w), self.host, device.port
             )
-        else:
-            runtime.listener = await asyncssh.create_server(
-                lambda: _SshServer(runtime),
-                self.host,
-                device.port,
-                server_host_keys=[self._key],
-                process_factory=lambda process: _ssh_process(runtime, process),
-                line_editor=False,
-                encoding="utf-8",
-                reuse_address=True,
-            )
+        return await asyncssh.create_server(
+            lambda: _SshServer(runtime),
+            self.host,
+            device.port,
+            server_host_keys=[self._key],
+            process_factory=lambda process: _ssh_process(runtime, process),
+            line_editor=False,
+            encoding="utf-8",
+            reuse_address=True,
+        )
 
     async def _unlisten(self, runtime: Runtime) -> None:
         for close in list(runtime.closers):
@@ -273,6 +306,8 @@ class LabServer:
         listener, runtime.listener = runtime.listener, None
         if listener is not None:
             listener.close()
+            for cut in list(runtime.links):
+                cut()
             await listener.wait_closed()
 
     def _wire_hooks(self, runtime: Runtime) -> None:

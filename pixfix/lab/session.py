@@ -50,6 +50,7 @@ class SessionState:
     username: str = ""
     login_user: str = ""
     failures: int = 0
+    config_commands: int = 0  # accepted in this session (the `drop_after_config` fault)
 
 
 class CliSession:
@@ -60,6 +61,7 @@ class CliSession:
         self._dispatch = dispatch
         self.state = SessionState(context=device.login_context())
         self.closed = False
+        self.dropped = False
         self._out: list[str] = []
         self._line = ""
         self._last = ""
@@ -82,6 +84,11 @@ class CliSession:
 
     def close(self) -> None:
         self.closed = True
+
+    def drop(self) -> None:
+        """Lose the connection (a fault), rather than log out: the server aborts the TCP link."""
+        self.closed = True
+        self.dropped = True
 
     def prompt(self) -> str:
         host = self.device.hostname()

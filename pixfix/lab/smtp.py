@@ -170,10 +170,10 @@ class SmtpBackend:
         if server is None:
             return
         server.close()
-        await server.wait_closed()
         for session in list(self._live):
             session.lab_abort()
         await _wait_for(lambda: not self._live, _STOP_GRACE)
+        await server.wait_closed()  # after the drop: on Python 3.12+ it waits for open sessions
         log.info("lab SMTP server on %s:%d stopped", self.host, self.port)
 
 
@@ -337,7 +337,7 @@ async def start_mailguard_proxy(
 async def close_mailguard_proxy(server: asyncio.Server) -> None:
     """Close an endpoint from `start_mailguard_proxy` and every connection still open through it."""
     server.close()
-    await server.wait_closed()
     proxy = _PROXIES.pop(server, None)
     if proxy is not None:
         await proxy.abort_all()
+    await server.wait_closed()  # after the drop: on Python 3.12+ it waits for open connections

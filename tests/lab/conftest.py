@@ -1,9 +1,17 @@
-"""Start real labs (`pixfix lab up --detach`) for end-to-end tests, and stop them afterwards."""
+"""Start real labs (`pixfix lab up --detach`) for end-to-end tests, and stop them afterwards.
+
+Port plan: a lab on base port B listens on B..B+N-1 and its SMTP endpoints on B+5000..; every
+base stays below 27768 so that nothing lands in Linux's ephemeral port range (32768-60999),
+where client connections could hold a lab port. The default lab (`make demo`) owns 10022.
+Test modules use 11022, 12022 (+12522), 13022, 14022, 20022, 21022, 22022, 23022, 24022.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -99,4 +107,17 @@ def lab_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
     yield make
     for lab in started:
-        lab.cli("lab", "down", check=False)
+        stop_lab(lab)
+
+
+def stop_lab(lab: Lab) -> None:
+    """`lab down`; if that fails or hangs, kill the lab so no port outlives the tests."""
+    try:
+        if lab.cli("lab", "down", check=False).returncode == 0:
+            return
+    except subprocess.TimeoutExpired:
+        pass
+    state = lab.state_dir / "lab.json"
+    if state.exists():
+        with contextlib.suppress(ProcessLookupError, ValueError, KeyError):
+            os.kill(int(json.loads(state.read_text())["pid"]), signal.SIGKILL)

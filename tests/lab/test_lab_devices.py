@@ -47,7 +47,7 @@ ASA_ERROR = "ERROR: % Invalid input detected at '^' marker."
 
 @pytest.fixture(scope="module")
 def lab(lab_factory: Any) -> Any:
-    return lab_factory(31022, "--minute-seconds", "1", "--boot-seconds", "1")
+    return lab_factory(11022, "--minute-seconds", "1", "--boot-seconds", "1")
 
 
 def test_status_lists_the_default_fleet_with_its_inspection(lab: Any) -> None:

@@ -57,7 +57,7 @@ REMEDIATIONS = {
 @pytest.fixture(scope="module")
 def lab(lab_factory: Any) -> Any:
     """The default fleet; a test that changes a device puts it back as it was."""
-    return lab_factory(34022)
+    return lab_factory(14022)
 
 
 def probe_mx(lab: Any, name: str, *, char_at_a_time: bool = False) -> ProbeResult:

@@ -1,0 +1,104 @@
+"""The records of `pixfix plan`: modes, the inventory facts a plan needs, one plan entry.
+
+`PlanEntry.to_json()` is the plan.json entry (a contract with apply, reports and scripts):
+`{"name", "context", "platform", "software", "status", "findings", "commands", "save",
+"reload", "rollback", "fingerprint", "notes", "mode", "planned"}`. `commands` and `rollback`
+are the exact lines to send from the privileged prompt (context change if any, config-mode
+entry, the changes, leaving config mode); `save` is sent by apply only after verification;
+`reload` is empty unless `--reload now` was asked for.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from enum import Enum
+
+from pixfix.model import Finding, JsonDict
+
+
+class Mode(Enum):
+    """`disable`: remove SMTP inspection (the KB 320027 fix). `tune`: keep ESMTP inspection
+    with a map that shows the banner and allows TLS (ASA 7.2(3) / 8.0(3) and later)."""
+
+    DISABLE = "disable"
+    TUNE = "tune"
+
+
+class Reload(Enum):
+    """`never` (default: inspection changes affect new connections) or `now` (after the save,
+    for change boards that ask for the KB's reload)."""
+
+    NEVER = "never"
+    NOW = "now"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceMeta:
+    """What the inventory says about a device that changes its plan."""
+
+    transport: str  # "ssh" | "telnet" | "offline" (planned from a saved configuration)
+    managed_by: str | None = None  # CSM, CDO, FMC...: the manager may overwrite the change
+    role: str | None = None  # "active" | "standby" | "standalone"; None: unknown
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanEntry:
+    """The plan for one device, or one context of a multiple-context device."""
+
+    name: str
+    context: str | None
+    platform: str | None
+    software: str | None
+    status: str  # audit status value: exposed / tuned / compliant / error
+    findings: tuple[Finding, ...]
+    commands: tuple[str, ...] = ()
+    save: tuple[str, ...] = ()
+    reload: tuple[str, ...] = ()
+    rollback: tuple[str, ...] = ()
+    fingerprint: str | None
+    notes: tuple[str, ...] = ()
+    mode: Mode
+    planned: bool
+    before: str | None = None  # normal configuration text the plan was computed from
+    after: str | None = None  # predicted configuration text once `commands` ran
+
+    @property
+    def label(self) -> str:
+        """`name/context` as shown on screen."""
+        return self.name if self.context is None else f"{self.name}/{self.context}"
+
+    @property
+    def file_stem(self) -> str:
+        """`name@context` as used in file names (`diffs/<stem>.diff`)."""
+        return self.name if self.context is None else f"{self.name}@{self.context}"
+
+    def to_json(self) -> JsonDict:
+        return {
+            "name": self.name,
+            "context": self.context,
+            "platform": self.platform,
+            "software": self.software,
+            "status": self.status,
+            "findings": [f.to_json() for f in self.findings],
+            "commands": list(self.commands),
+            "save": list(self.save),
+            "reload": list(self.reload),
+            "rollback": list(self.rollback),
+            "fingerprint": self.fingerprint,
+            "notes": list(self.notes),
+            "mode": self.mode.value,
+            "planned": self.planned,
+        }
+
+    def diff(self) -> str:
+        """Unified diff of the configuration before and the predicted one after ('' if none)."""
+        if not self.commands or self.before is None or self.after is None:
+            return ""
+        lines = difflib.unified_diff(
+            self.before.splitlines(keepends=True),
+            self.after.splitlines(keepends=True),
+            fromfile=f"{self.file_stem} (running)",
+            tofile=f"{self.file_stem} (predicted)",
+        )
+        return "".join(lines)

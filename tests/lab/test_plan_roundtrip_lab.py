@@ -1,0 +1,129 @@
+"""Plans sent to the lab devices over SSH/telnet: the commands fix, the rollback restores.
+
+For every default lab device (each context of lab-asa-multi), in both modes: audit live, build
+the plan entry, send `commands` line by line, re-audit (compliant, or tuned where tune mode
+applies), send `rollback`, re-audit (the original findings). `save` is never sent, so the lab's
+`saves` counter stays 0. The standby unit gets no commands.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from pixfix.collect import Collected, CollectOptions, collect_host
+from pixfix.inventory import Host, load_inventory
+from pixfix.model import Finding, Status
+from pixfix.parse import config_software
+from pixfix.plan import DeviceMeta, Mode, PlanEntry, Reload, plan_entry
+from pixfix.platforms import FACTS
+from pixfix.transport import open_session
+
+pytestmark = pytest.mark.timeout(600)
+
+FLEET = Path(__file__).resolve().parents[2] / "pixfix" / "lab" / "default_fleet.yaml"
+DEVICES = [d["name"] for d in yaml.safe_load(FLEET.read_text(encoding="utf-8"))["devices"]]
+BASE_PORT = 20022
+PROMPT = r"#\s*$"  # privileged and config-mode prompts, whatever the context
+
+
+@pytest.fixture(scope="module")
+def lab(lab_factory: Any) -> Any:
+    return lab_factory(BASE_PORT)
+
+
+def _host(lab: Any, name: str) -> Host:
+    return next(h for h in load_inventory(lab.inventory).hosts if h.name == name)
+
+
+def _collect(lab: Any, name: str) -> dict[str | None, Collected]:
+    collected = collect_host(_host(lab, name), CollectOptions(timeout=20.0))
+    return {c.result.context: c for c in collected}
+
+
+def _keys(findings: tuple[Finding, ...]) -> Counter[tuple[object, ...]]:
+    return Counter(
+        (f.line, f.kind, f.ports, f.policy, f.class_name, f.map_name, f.scope) for f in findings
+    )
+
+
+def _send(lab: Any, name: str, lines: tuple[str, ...], error_pattern: str) -> None:
+    """One line at a time from the privileged prompt, each answered by a prompt (`...#`);
+    any device error text fails the test."""
+    errors = re.compile(error_pattern)
+    with open_session(lab.params(name)) as conn:
+        for line in lines:
+            reply = str(conn.send_command(line, expect_string=PROMPT, strip_prompt=False))
+            assert not errors.search(reply), f"{name}: {line!r} -> {reply!r}"
+
+
+def _plan(lab: Any, collected: Collected, mode: Mode) -> PlanEntry:
+    host = _host(lab, collected.result.name)
+    meta = DeviceMeta(transport=host.transport.value, managed_by=host.managed_by)
+    return plan_entry(collected.result, collected.config, meta, mode=mode, reload=Reload.NEVER)
+
+
+def _round_trip(lab: Any, before: Collected, mode: Mode) -> None:
+    name, context = before.result.name, before.result.context
+    entry = _plan(lab, before, mode)
+    assert entry.planned, entry.notes
+    if before.result.status is not Status.EXPOSED or before.result.role == "standby":
+        assert entry.commands == entry.rollback == entry.save == ()
+        return
+    if entry.mode is not mode:  # tune fell back: the very lines the disable round trip sends
+        assert entry.commands == _plan(lab, before, Mode.DISABLE).commands
+        return
+    software = config_software(before.config or "")
+    assert software is not None
+    pattern = FACTS[software.train].error_pattern
+    _send(lab, name, entry.commands, pattern)
+    fixed = _collect(lab, name)[context].result
+    want = Status.TUNED if mode is Mode.TUNE else Status.COMPLIANT
+    assert fixed.status is want, (name, context, fixed.findings)
+    _send(lab, name, entry.rollback, pattern)
+    restored = _collect(lab, name)[context].result
+    assert restored.status is Status.EXPOSED
+    assert _keys(restored.findings) == _keys(before.result.findings)
+
+
+@pytest.mark.parametrize("mode", list(Mode), ids=lambda m: m.value)
+@pytest.mark.parametrize("name", DEVICES)
+def test_commands_fix_and_rollback_restores_on_the_device(lab: Any, name: str, mode: Mode) -> None:
+    collected = _collect(lab, name)
+    assert all(c.result.status is not Status.ERROR for c in collected.values()), collected
+    for before in collected.values():
+        _round_trip(lab, before, mode)
+
+
+def test_the_standby_gets_no_commands(lab: Any) -> None:
+    collected = _collect(lab, "lab-asa-standby")[None]
+    assert collected.result.role == "standby" and collected.result.status is Status.EXPOSED
+    entry = _plan(lab, collected, Mode.DISABLE)
+    assert entry.commands == () and any("change the active unit" in n for n in entry.notes)
+
+
+def test_tune_mode_ends_tuned_on_asa_and_disabled_elsewhere(lab: Any) -> None:
+    modes = {}
+    for name in ("lab-asa84", "lab-asa98-iface", "lab-pix70", "lab-fwsm31", "lab-pix63"):
+        modes[name] = _plan(lab, _collect(lab, name)[None], Mode.TUNE).mode
+    mail = _plan(lab, _collect(lab, "lab-asa-multi")["mail"], Mode.TUNE)
+    assert mail.mode is Mode.TUNE and mail.commands[0] == "changeto context mail"
+    assert modes == {
+        "lab-asa84": Mode.TUNE,
+        "lab-asa98-iface": Mode.TUNE,
+        "lab-pix70": Mode.DISABLE,
+        "lab-fwsm31": Mode.DISABLE,
+        "lab-pix63": Mode.DISABLE,
+    }
+
+
+def test_nothing_was_saved(lab: Any) -> None:
+    """Runs last in this module: no plan line sent above may have saved a configuration."""
+    status = lab.status()
+    assert set(status) == set(DEVICES)
+    assert all(device["saves"] == 0 for device in status.values()), status
