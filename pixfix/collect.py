@@ -19,7 +19,7 @@ from pathlib import Path
 from pixfix.audit import audit_config
 from pixfix.errors import DeviceError, ParseError
 from pixfix.inventory import Host, Transport
-from pixfix.model import DeviceResult, Software, Status
+from pixfix.model import Collected, DeviceResult, Software, Status
 from pixfix.parse import parse_show_version
 from pixfix.platforms import FACTS, context_names, failover_role
 from pixfix.transport import ConnectParams, Session, open_session, show
@@ -48,14 +48,6 @@ def connect_params(host: Host, timeout: float) -> ConnectParams:
         timeout=timeout,
         known_hosts=str(host.known_hosts) if host.known_hosts else None,
     )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Collected:
-    """The audit of one device or context, with the configuration text it was computed from."""
-
-    result: DeviceResult
-    config: str | None  # None when nothing was read (connection or login failed)
 
 
 def audit_host(host: Host, options: CollectOptions) -> list[DeviceResult]:

@@ -218,3 +218,11 @@ class DeviceResult:
             "findings": [f.to_json() for f in self.findings],
             "error": self.error,
         }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Collected:
+    """The audit of one device or context, with the configuration text it was computed from."""
+
+    result: DeviceResult
+    config: str | None  # None when nothing was read (connection or login failed)

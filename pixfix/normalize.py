@@ -22,6 +22,7 @@ show-version preamble. `config_fingerprint` also drops those to compare two capt
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 
@@ -91,6 +92,7 @@ def prepare_capture(text: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=32)
 def clean_capture(text: str) -> str:
     """Plain configuration text from a raw capture (see the module docstring for each step).
 

@@ -54,7 +54,34 @@ class PredictError(DeviceError):
     """A command the device would refuse, or that would not do what the plan says."""
 
 
+_NORMAL: dict[str, str] = {}
+_NORMAL_LIMIT = 64
+
+
 def normal_config(text: str) -> str:
+    """Memoised `_normal_config`; a normal text maps to itself without being cleaned again.
+
+    Planning one device normalises the capture, then the predicted texts again and again (in
+    `predict` and in the checks): remembering outputs as fixed points halves the work.
+    """
+    known = _NORMAL.get(text)
+    if known is not None:
+        return known
+    if len(_NORMAL) > _NORMAL_LIMIT:
+        _NORMAL.clear()
+    out = _normal_config(text)
+    _NORMAL[text] = out
+    _NORMAL[out] = out
+    return out
+
+
+def _remember_normal(text: str) -> None:
+    if len(_NORMAL) > _NORMAL_LIMIT:
+        _NORMAL.clear()
+    _NORMAL[text] = text
+
+
+def _normal_config(text: str) -> str:
     """The configuration as plans show it: clean, no blank or volatile lines, one `: end`.
 
     A capture whose only end marker was `Cryptochecksum:` (Oxidized drops `: end`) gets `: end`
@@ -105,7 +132,9 @@ def predict(config: str, commands: Sequence[str], train: Train) -> str:
             raise PredictError(f"command {number} {command.strip()!r}: {exc}") from exc
     if state.config:
         raise PredictError("the commands do not leave configuration mode")
-    return "\n".join([*head, *state.body, *trailer]) + "\n"
+    after = "\n".join([*head, *state.body, *trailer]) + "\n"
+    _remember_normal(after)  # built from normal lines: cleaning it again would change nothing
+    return after
 
 
 _EXEC = re.compile(r"changeto (?:system|context \S+)|write memory|reload")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -333,7 +334,7 @@ def plan_files(header: PlanHeader, devices: Sequence[PlannedDevice]) -> PlanFile
     """
     ordered = sort_devices(devices)
     stems = [file_stem(d.entry.name, d.entry.context) for d in ordered]
-    twice = sorted({stem for stem in stems if stems.count(stem) > 1})
+    twice = sorted(stem for stem, count in Counter(stems).items() if count > 1)
     if twice:
         raise InputError(f"more than one configuration for: {', '.join(twice)}")
     document = plan_json(header, [d.entry for d in ordered])

@@ -192,14 +192,26 @@ def _approval_count(plan_dir: Path) -> int:
 
 
 def _fill(staging: Path, files: PlanFiles) -> None:
+    """Write every file into the staging folder.
+
+    The folder only becomes the plan by one rename once it is complete (`_swap`), so each file
+    needs no temporary-and-rename of its own: a crash leaves a hidden staging folder, never a
+    half-written plan. That matters for speed: a plan of 1,000 devices writes 2,000 files.
+    """
     staging.chmod(DIR_MODE)
-    write_atomic(staging / PLAN_FILE, files.plan_json)
-    write_atomic(staging / REPORT_MD, files.report_md)
-    write_atomic(staging / REPORT_HTML, files.report_html)
+    _write_new(staging / PLAN_FILE, files.plan_json)
+    _write_new(staging / REPORT_MD, files.report_md)
+    _write_new(staging / REPORT_HTML, files.report_html)
     for folder, suffix, texts in ((BACKUPS, ".cfg", files.backups), (DIFFS, ".diff", files.diffs)):
         make_private_dir(staging / folder)
         for stem, text in texts.items():
-            write_atomic(staging / folder / f"{stem}{suffix}", text)
+            _write_new(staging / folder / f"{stem}{suffix}", text)
+
+
+def _write_new(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+        out.write(text)
 
 
 def _swap(staging: Path, target: Path) -> None:

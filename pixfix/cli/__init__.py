@@ -6,6 +6,7 @@ and printed as a single line, with the exit code its class carries (see `pixfix.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
@@ -14,9 +15,23 @@ import click
 from pixfix import __version__
 from pixfix.errors import PixfixError
 
+_COMMANDS = {
+    "audit": "pixfix.cli.audit:audit",
+    "inventory": "pixfix.cli.inventory:inventory",
+    "lab": "pixfix.cli.lab:lab",
+    "plan": "pixfix.cli.plan:plan",
+    "approve": "pixfix.cli.plan:approve",
+    "show": "pixfix.cli.plan:show",
+    "probe": "pixfix.cli.probe:probe",
+}
+
 
 class PixfixGroup(click.Group):
-    """A click group that turns our errors into one line and their exit code."""
+    """A click group that turns our errors into one line and their exit code.
+
+    Subcommands are imported when used: `pixfix plan --offline` need not load netmiko and
+    asyncssh, which are most of the start-up time.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -25,27 +40,19 @@ class PixfixGroup(click.Group):
             click.echo(f"pixfix: error: {exc}", err=True)
             sys.exit(exc.exit_code)
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in _COMMANDS and cmd_name not in self.commands:
+            module, _, attr = _COMMANDS[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), attr)
+            assert isinstance(command, click.Command)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
 
 @click.group(cls=PixfixGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pixfix")
 def main() -> None:
     """Audit and fix SMTP inspection (Mailguard, KB 320027) on Cisco PIX, ASA and FWSM fleets."""
-
-
-def _register() -> None:
-    from pixfix.cli.audit import audit  # noqa: PLC0415
-    from pixfix.cli.inventory import inventory  # noqa: PLC0415
-    from pixfix.cli.lab import lab  # noqa: PLC0415  (import after `main` exists)
-    from pixfix.cli.plan import approve, plan, show  # noqa: PLC0415
-    from pixfix.cli.probe import probe  # noqa: PLC0415
-
-    main.add_command(audit)
-    main.add_command(inventory)
-    main.add_command(lab)
-    main.add_command(plan)
-    main.add_command(approve)
-    main.add_command(show)
-    main.add_command(probe)
-
-
-_register()

@@ -8,9 +8,12 @@ plan (or a run directory) and whether its plan.json still matches its approvals.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import secrets
 import sys
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import click
@@ -25,11 +28,9 @@ from pixfix.approval import (
     utc_stamp,
 )
 from pixfix.audit import audit_config
-from pixfix.collect import Collected, CollectOptions, collect_host
 from pixfix.errors import InputError
-from pixfix.fleet import reporter_for, run_fleet
 from pixfix.inventory import Host, load_inventory, select_hosts
-from pixfix.model import DeviceResult, Status
+from pixfix.model import Collected, DeviceResult, Status
 from pixfix.plan import DeviceMeta, Mode, PlanEntry, Reload, plan_entry
 from pixfix.report_plan import PlanHeader, PlannedDevice, plan_files
 from pixfix.store import (
@@ -128,16 +129,32 @@ def plan(
     sys.exit(plan_exit_code(entries))
 
 
+_PARALLEL_FROM = 64  # below this, starting worker processes costs more than it saves
+
+
 def plan_devices(inputs: Sequence[Planned], *, mode: Mode, reload: Reload) -> list[PlannedDevice]:
-    """Each device read, planned, and kept with its metadata and text for the report."""
+    """Each device read, planned, and kept with its metadata and text for the report.
+
+    Planning is pure CPU work (normalise, predict, re-audit, diff): large fleets are spread
+    over the machine's cores, in input order.
+    """
+    jobs = [(c.result, c.config, meta, mode, reload) for c, meta in inputs]
+    workers = min(os.cpu_count() or 1, 8)
+    if len(jobs) < _PARALLEL_FROM or workers < 2:
+        entries = [_plan_one(job) for job in jobs]
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            entries = list(pool.map(_plan_one, jobs, chunksize=max(1, len(jobs) // (workers * 4))))
     return [
-        PlannedDevice(
-            entry=plan_entry(c.result, c.config, meta, mode=mode, reload=reload),
-            meta=meta,
-            config=c.config,
-        )
-        for c, meta in inputs
+        PlannedDevice(entry=entry, meta=meta, config=c.config)
+        for entry, (c, meta) in zip(entries, inputs, strict=True)
     ]
+
+
+def _plan_one(job: tuple[DeviceResult, str | None, DeviceMeta, Mode, Reload]) -> PlanEntry:
+    result, config, meta, mode, reload = job
+    return plan_entry(result, config, meta, mode=mode, reload=reload)
 
 
 def offline_inputs(paths: Sequence[Path]) -> list[Collected]:
@@ -170,6 +187,9 @@ def live_inputs(
     hosts = select_hosts(loaded.hosts, list(limits))
     if not hosts:
         raise InputError(f"{path}: --limit selects no host")
+    from pixfix.collect import CollectOptions, collect_host  # noqa: PLC0415 (netmiko: live only)
+    from pixfix.fleet import reporter_for, run_fleet  # noqa: PLC0415
+
     options = CollectOptions(timeout=timeout)
     per_host = run_fleet(
         hosts,

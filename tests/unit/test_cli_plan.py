@@ -254,7 +254,7 @@ def test_live_plan_never_writes_inventory_secrets(
         text = (LAB_CONFIGS / f"{host.name}.cfg").read_text() + ": end\n"
         return [plan_cli.collected_from_text(host.name, None, text)]
 
-    monkeypatch.setattr(plan_cli, "collect_host", fake_collect)
+    monkeypatch.setattr("pixfix.collect.collect_host", fake_collect)
     out = tmp_path / "plan"
     result = run(cli, "plan", "-i", inventory, "--out", out, "-q")
     assert result.exit_code == 0, result.output
@@ -281,7 +281,7 @@ def test_wrong_out_is_refused_before_any_device_is_read(
     def never(host: Host, options: CollectOptions) -> list[Collected]:
         raise AssertionError("a device was read")
 
-    monkeypatch.setattr(plan_cli, "collect_host", never)
+    monkeypatch.setattr("pixfix.collect.collect_host", never)
     result = run(cli, "plan", "-i", inventory, "--out", out, "-q")
     assert result.exit_code == 2
     assert "not a plan directory" in result.output
