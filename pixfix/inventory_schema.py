@@ -181,6 +181,7 @@ class Settings(_Strict):
     username_env: EnvName | None = None
     password_env: EnvName | None = None
     secret_env: EnvName | None = None
+    keyring: Text | None = None  # a service name: its username/password/secret entries
     mx: Annotated[Endpoint, PlainValidator(parse_endpoint)] | None = None
     contexts: Annotated[list[Name], _check(len, "must not be empty (leave it out)")] | None = None
     change_window: _Window | None = None

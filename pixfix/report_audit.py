@@ -36,6 +36,8 @@ COLUMNS = ("device", "software", "role", "status", "findings", "error")
 RESERVED_KEYS = frozenset({*DEVICE_KEYS, *FINDING_KEYS, *COLUMNS})
 MAX_TABLE_WIDTH = 1000  # without a width the table is as wide as its content, up to this
 JUNIT_CLASS = "pixfix.audit"
+TRANSPORT = "transport"  # the extra column saying how each device was reached
+CLEARTEXT = "telnet"
 
 _STATUS_STYLE = {
     Status.EXPOSED: "bold red",
@@ -70,6 +72,30 @@ def audit_view(
     if clashing:
         raise ValueError(f"extra columns may not replace report fields: {', '.join(clashing)}")
     return AuditView(results=tuple(results), extra=extra, columns=columns)
+
+
+def transport_extra(
+    results: Sequence[DeviceResult], transports: Mapping[str, str]
+) -> dict[str, dict[str, object]]:
+    """The `transport` column for `render_audit(extra=...)`, from device name to `ssh`/`telnet`.
+
+    Every entry of a device gets it, contexts included; names not in `transports` (offline
+    audits of saved files) get none.
+    """
+    return {r.label: {TRANSPORT: transports[r.name]} for r in results if r.name in transports}
+
+
+def cleartext_warning(view: AuditView) -> str | None:
+    """One line naming the entries read over telnet: their passwords crossed the network in
+    clear (PIX <= 6.3 offers only SSHv1, which pixfix cannot speak). None when there are none."""
+    names = [r.label for r in view.results if view.extra_of(r).get(TRANSPORT) == CLEARTEXT]
+    if not names:
+        return None
+    noun = "entry was" if len(names) == 1 else "entries were"
+    return (
+        f"warning: {len(names)} {noun} read over telnet, which sends the login and enable "
+        f"passwords in clear: {', '.join(names)}"
+    )
 
 
 def audit_summary(results: Sequence[DeviceResult]) -> dict[str, int]:
@@ -149,7 +175,9 @@ def render_table(view: AuditView, *, color: bool, width: int | None) -> str:
     )
     console.print(table)
     lines = [line.rstrip() for line in buffer.getvalue().splitlines()]
-    return "\n".join([*lines, summary_line(view.results)]) + "\n"
+    warning = cleartext_warning(view)
+    footer = [summary_line(view.results), *([strip_control(warning)] if warning else [])]
+    return "\n".join([*lines, *footer]) + "\n"
 
 
 def render_json(view: AuditView) -> str:
@@ -256,7 +284,10 @@ def _exposed_section(result: DeviceResult) -> list[str]:
 def render_markdown(view: AuditView) -> str:
     """A summary line, a table of every entry, then the exact lines of each exposed entry."""
     header = [markdown_text(column) for column in (*COLUMNS, *view.columns)]
-    lines = [summary_line(view.results), "", _markdown_row(header)]
+    lines = [summary_line(view.results), ""]
+    if (warning := cleartext_warning(view)) is not None:
+        lines += [f"**{markdown_text(warning)}**", ""]
+    lines.append(_markdown_row(header))
     lines.append(_markdown_row(["---"] * len(header)))
     for result in view.results:
         lines.append(_markdown_row([markdown_text(cell) for cell in _cells(view, result)]))

@@ -187,13 +187,15 @@ _FAILOVER = {
 def risks_of(entry: PlanEntry, meta: DeviceMeta) -> tuple[Risk, ...]:
     """What could go wrong beyond the commands themselves, one checklist item per risk.
 
-    A device that gets no commands carries no risk, but a standby unit is still flagged: that
-    is why it gets none.
+    A device that gets no commands carries no risk of change, but a standby unit is still
+    flagged (that is why it gets none), and so is every device reached over telnet: reading it
+    for this plan already sent the login and enable passwords in clear, and applying would again.
     """
+    telnet = (Risk(tag="legacy telnet", text=_TELNET),) if meta.transport == "telnet" else ()
     if meta.role == "standby":
-        return (Risk(tag="failover standby", text=_FAILOVER["standby"]),)
+        return (Risk(tag="failover standby", text=_FAILOVER["standby"]), *telnet)
     if not entry.commands:
-        return ()
+        return telnet
     found = []
     if entry.reload:
         where = ", in every context" if entry.context else ""
@@ -203,8 +205,7 @@ def risks_of(entry: PlanEntry, meta: DeviceMeta) -> tuple[Risk, ...]:
     if entry.context is not None:
         text = f"only context {entry.context} changes, saved inside it (never write memory all)"
         found.append(Risk(tag="multiple context", text=text))
-    if meta.transport == "telnet":
-        found.append(Risk(tag="legacy telnet", text=_TELNET))
+    found.extend(telnet)
     if meta.managed_by:
         text = f"{meta.managed_by} may push its own configuration over this change: make it there"
         found.append(Risk(tag=f"managed by {meta.managed_by}", text=text))

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import importlib
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
 from pixfix import __version__
 from pixfix.errors import PixfixError
+from pixfix.logsetup import LogOptions, configure_logging
 
 _COMMANDS = {
     "audit": "pixfix.cli.audit:audit",
@@ -54,5 +56,15 @@ class PixfixGroup(click.Group):
 
 @click.group(cls=PixfixGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pixfix")
-def main() -> None:
+@click.option("-v", "--verbose", count=True, help="More log: -v info, -vv debug, -vvv netmiko too.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+@click.option(
+    "--log-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also log here (mode 0600, secrets masked).",
+)
+@click.option("--no-color", is_flag=True, help="No colours (same as NO_COLOR=1).")
+def main(*, verbose: int, quiet: bool, log_file: Path | None, no_color: bool) -> None:
     """Audit and fix SMTP inspection (Mailguard, KB 320027) on Cisco PIX, ASA and FWSM fleets."""
+    options = LogOptions(verbosity=verbose, quiet=quiet, log_file=log_file, no_color=no_color)
+    configure_logging(options)

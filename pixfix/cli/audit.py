@@ -9,13 +9,16 @@ from pathlib import Path
 import click
 
 from pixfix.audit import audit_offline
+from pixfix.cli.inventory import skipped_note
 from pixfix.collect import CollectOptions, audit_host, config_saver
 from pixfix.errors import InputError
 from pixfix.fleet import reporter_for, run_fleet
 from pixfix.inventory import Host, load_inventory, select_hosts
+from pixfix.logsetup import color_wanted, per_host
 from pixfix.model import DeviceResult
 from pixfix.probe_audit import probe_extra
 from pixfix.report import Format, audit_exit_code, render_audit
+from pixfix.report_audit import transport_extra
 
 _FORMATS = [f.value for f in Format]
 
@@ -72,11 +75,15 @@ def audit(
         saver = config_saver(save_configs) if save_configs else None
         options = CollectOptions(timeout=timeout, save_config=saver)
         results, hosts = _live(inventory, limits, options, workers=workers, quiet=quiet)
-        extra = _probe(results, hosts, workers=workers, timeout=timeout) if with_probe else None
+        extra = transport_extra(results, {h.name: h.transport.value for h in hosts})
+        if with_probe:
+            for label, columns in _probe(results, hosts, workers=workers, timeout=timeout).items():
+                extra.setdefault(label, {}).update(columns)
     chosen = Format(fmt) if fmt else (Format.TABLE if sys.stdout.isatty() else Format.JSON)
     on_terminal = sys.stdout.isatty() and output is None
     width = shutil.get_terminal_size().columns if on_terminal else None
-    text = render_audit(results, chosen, color=on_terminal, width=width, extra=extra)
+    color = on_terminal and color_wanted(sys.stdout)
+    text = render_audit(results, chosen, color=color, width=width, extra=extra)
     _write(text, output)
     sys.exit(audit_exit_code(results))
 
@@ -87,18 +94,20 @@ def _live(
     inventory = load_inventory(path)
     for warning in inventory.warnings:
         click.echo(f"pixfix: warning: {warning}", err=True)
+    if inventory.skipped:
+        click.echo(f"pixfix: {skipped_note(inventory.skipped)}", err=True)
     hosts = select_hosts(inventory.hosts, list(limits))
     if not hosts:
         raise InputError(f"{path}: --limit selects no host")
-    per_host = run_fleet(
+    collected = run_fleet(
         hosts,
-        lambda host: audit_host(host, options),
+        per_host(lambda host: audit_host(host, options), _label),
         workers=workers,
         label=_label,
         outcome=lambda results: ", ".join(r.status.value for r in results),
         reporter=reporter_for(quiet=quiet),
     )
-    return [result for results in per_host for result in results], hosts
+    return [result for results in collected for result in results], hosts
 
 
 def _probe(

@@ -2,6 +2,8 @@
 
 Meant to be run before any command that touches devices: a wrong file fails here with the same
 one-line error (exit 2) that `audit` or `apply` would give, but nobody's change window is spent.
+For an Ansible or Nornir inventory it also shows what pixfix understood: the format it detected,
+every host as resolved, and which hosts it skipped as other platforms (on stderr).
 """
 
 from __future__ import annotations
@@ -14,10 +16,19 @@ from pathlib import Path
 import click
 
 from pixfix.cli import PixfixGroup
+from pixfix.credentials import Backends, ListingPrompter, system_keyring
 from pixfix.errors import InputError
-from pixfix.inventory import describe_hosts, load_inventory, select_hosts
+from pixfix.inventory import (
+    Inventory,
+    InventoryFormat,
+    SkippedHost,
+    describe_hosts,
+    load_inventory,
+    select_hosts,
+)
 
 _COLUMNS = ("NAME", "ADDRESS", "TRANSPORT", "PLATFORM", "GROUPS", "TAGS", "MX", "CREDENTIALS")
+_LISTED_SKIPS = 5  # skipped hosts named in the note; the rest are counted
 
 
 # A PixfixGroup itself, so the one-line error and exit code hold when this group is run alone.
@@ -32,36 +43,58 @@ def inventory() -> None:
     "--inventory",
     "path",
     required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The inventory YAML to check.",
+    type=click.Path(exists=True, path_type=Path),
+    help="pixfix inventory YAML, Ansible inventory (INI or YAML) or Nornir inventory folder.",
 )
 @click.option("--limit", "limits", multiple=True, help="Select hosts (repeat: OR).")
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 def check(*, path: Path, limits: tuple[str, ...], fmt: str) -> None:
-    """Validate FILE, resolve every host and list the selected ones with credential sources.
+    """Validate an inventory, resolve every host and list the selected ones with credential
+    sources.
 
-    Inline passwords are warned about on stderr. Exit codes: 0 valid, 2 invalid or --limit
+    The format is detected: a pixfix inventory, an Ansible inventory (INI or YAML) or a Nornir
+    SimpleInventory (its folder or hosts.yaml). Inline passwords are warned about, and hosts
+    skipped as other platforms are named, on stderr. Exit codes: 0 valid, 2 invalid or --limit
     matched no host.
     """
-    rows = check_inventory(path, limits)
-    click.echo(render_hosts_json(rows) if fmt == "json" else render_hosts_table(rows), nl=False)
+    loaded, rows = check_inventory(path, limits)
+    if fmt == "json":
+        click.echo(render_hosts_json(rows), nl=False)
+    else:
+        click.echo(
+            render_hosts_table(rows, kind=loaded.kind, skipped=len(loaded.skipped)), nl=False
+        )
 
 
-def check_inventory(path: Path, limits: Sequence[str]) -> list[dict[str, object]]:
-    """The secret-free view of the selected hosts; warnings go to stderr as they are found.
+def check_inventory(path: Path, limits: Sequence[str]) -> tuple[Inventory, list[dict[str, object]]]:
+    """The inventory and the secret-free view of the selected hosts; warnings and the skipped
+    hosts go to stderr as they are found.
 
     Credentials are required, as for a run that logs in: a missing environment variable is
-    exactly what this check is for.
+    exactly what this check is for. Nothing is asked: a credential that a run would ask for on
+    this terminal is listed as `prompt`.
     """
-    loaded = load_inventory(path)
+    loaded = load_inventory(
+        path, backends=Backends(keyring=system_keyring(), prompter=ListingPrompter())
+    )
     for warning in loaded.warnings:
         click.echo(f"pixfix: warning: {warning}", err=True)
+    if loaded.skipped:
+        click.echo(f"pixfix: note: {skipped_note(loaded.skipped)}", err=True)
     hosts = select_hosts(loaded.hosts, limits)
     if not hosts:
         raise InputError(f"{path}: --limit {' '.join(limits)} matched no host")
-    return describe_hosts(replace(loaded, hosts=hosts))
+    return loaded, describe_hosts(replace(loaded, hosts=hosts))
+
+
+def skipped_note(skipped: Sequence[SkippedHost]) -> str:
+    """`2 hosts skipped as not PIX/ASA/FWSM: sw1 (cisco.ios.ios), sw2 (cisco.ios.ios)`."""
+    named = [f"{host.name} ({host.platform})" for host in skipped[:_LISTED_SKIPS]]
+    more = f" and {len(skipped) - _LISTED_SKIPS} more" if len(skipped) > _LISTED_SKIPS else ""
+    noun = "host" if len(skipped) == 1 else "hosts"
+    return f"{len(skipped)} {noun} skipped as not PIX/ASA/FWSM: {', '.join(named)}{more}"
 
 
 def render_hosts_json(rows: Sequence[Mapping[str, object]]) -> str:
@@ -69,12 +102,25 @@ def render_hosts_json(rows: Sequence[Mapping[str, object]]) -> str:
     return json.dumps(list(rows), indent=2) + "\n"
 
 
-def render_hosts_table(rows: Sequence[Mapping[str, object]]) -> str:
-    """One line per host with the settings that tell hosts apart; `--format json` has the rest."""
+def render_hosts_table(
+    rows: Sequence[Mapping[str, object]],
+    *,
+    kind: InventoryFormat = InventoryFormat.PIXFIX,
+    skipped: int = 0,
+) -> str:
+    """One line per host with the settings that tell hosts apart; `--format json` has the rest.
+
+    The last line counts the hosts; for an Ansible or Nornir inventory it also says which format
+    was detected and how many hosts were skipped as other platforms.
+    """
     cells = [_COLUMNS, *(_table_row(row) for row in rows)]
     widths = [max(len(line[i]) for line in cells) for i in range(len(_COLUMNS))]
     lines = [_aligned(line, widths) for line in cells]
-    lines.append(f"{len(rows)} host(s)")
+    footer = f"{len(rows)} host(s)"
+    if kind is not InventoryFormat.PIXFIX:
+        footer += f" from an {kind.title}" if kind.title[0] in "AEIOU" else f" from a {kind.title}"
+        footer += f", {skipped} skipped as other platforms"
+    lines.append(footer)
     return "\n".join(lines) + "\n"
 
 

@@ -17,7 +17,13 @@ from pixfix.lab import control, fleet
 from pixfix.lab.device import Device
 from pixfix.lab.inventory_out import inventory_text, known_hosts_text
 
-_FAULT_KINDS = {"refuse", "silent", "wrong_credentials", "write_fails"}
+_FAULT_KINDS = {"refuse", "silent", "wrong_credentials", "write_fails"} | {
+    "huge_output",
+    "endless_pager",
+    "bad_utf8",
+    "ansi",
+    "no_prompt",
+}
 _FAULT_VALUES = {"slow_ms", "drop_after_config", "failover_after_config"}
 
 
@@ -58,7 +64,8 @@ def lab(ctx: click.Context, state_dir: Path | None) -> None:
               help="Length of a lab minute (for `reload in N`).")  # fmt: skip
 @click.option("--fault", "faults", multiple=True, metavar="DEVICE:KIND[=N]",
               help="Inject a fault: refuse, silent, wrong_credentials, write_fails, slow_ms=N, "
-              "drop_after_config=N, failover_after_config=N.")  # fmt: skip
+              "drop_after_config=N, failover_after_config=N; hostile output: huge_output, "
+              "endless_pager, bad_utf8, ansi, no_prompt.")  # fmt: skip
 @click.option(
     "--inventory-out",
     type=click.Path(path_type=Path, dir_okay=False),

@@ -49,9 +49,7 @@ OFFLINE_META = DeviceMeta(transport="offline", managed_by=None, role=None)
 
 
 @click.command("plan")
-@click.option(
-    "-i", "--inventory", type=click.Path(path_type=Path, dir_okay=False), help="Inventory YAML."
-)
+@click.option("-i", "--inventory", type=click.Path(path_type=Path), help="Inventory YAML.")
 @click.option("--offline", is_flag=True, help="Plan from saved configuration files or folders.")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--limit", "limits", multiple=True, help="Name glob, group=NAME or tag=NAME.")

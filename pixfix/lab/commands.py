@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from pixfix.lab import configmode, render
+from pixfix.lab import configmode, hostile, render
 from pixfix.lab.device import SINGLE, SYSTEM
 from pixfix.lab.session import NL, CliSession, Mode
 from pixfix.lab.trains import STANDBY_WARNING, Family
@@ -126,6 +126,7 @@ def _terminal(session: CliSession, args: list[str]) -> None:
 
 
 def _show_version(session: CliSession, _args: list[str]) -> None:
+    session.state.hung = session.device.faults.no_prompt  # the output comes, the prompt never
     session.emit(render.show_version(session.device, session.state.context))
 
 
@@ -134,7 +135,7 @@ def _show_running(session: CliSession, args: list[str]) -> None:
     text = render.config_text(session.device, session.state.context, startup=False)
     if args:
         text = _filter_sections(text, args)
-    session.emit(text)
+    session.emit(hostile.padded(text, NL) if session.device.faults.huge_output else text)
 
 
 def _filter_sections(text: str, args: list[str]) -> str:
@@ -155,6 +156,8 @@ def _show_startup(session: CliSession, _args: list[str]) -> None:
 
 def _write_terminal(session: CliSession, _args: list[str]) -> None:
     text = render.config_text(session.device, session.state.context, startup=False)
+    if session.device.faults.huge_output:
+        text = hostile.padded(text, NL)
     session.emit(f"Building configuration...{NL}{text}{NL}[OK]")
 
 

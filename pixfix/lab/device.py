@@ -30,6 +30,12 @@ class Faults:
     drop_after_config: int | None = None  # session dropped after the N-th config command
     write_fails: bool = False  # `write memory` fails with an error
     failover_after_config: int | None = None  # unit goes standby after the N-th config command
+    # hostile devices: output that a client must survive (see pixfix.lab.hostile)
+    huge_output: bool = False  # the configuration listing is tens of MB
+    endless_pager: bool = False  # every output pages, and the pages never end
+    bad_utf8: bool = False  # output carries bytes that are not UTF-8
+    ansi: bool = False  # escape sequences (colours, window title) in the prompt and output
+    no_prompt: bool = False  # after `show version` (the first read) no prompt ever comes back
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -58,6 +58,11 @@ class FaultsSpec(BaseModel):
     drop_after_config: int | None = Field(default=None, ge=1)
     write_fails: bool = False
     failover_after_config: int | None = Field(default=None, ge=1)
+    huge_output: bool = False
+    endless_pager: bool = False
+    bad_utf8: bool = False
+    ansi: bool = False
+    no_prompt: bool = False
 
 
 class DeviceSpec(BaseModel):

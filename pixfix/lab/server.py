@@ -196,7 +196,8 @@ async def _telnet_client(
 ) -> None:
     writer.write(_TELNET_HELLO)
     session = CliSession(runtime.device, username=None, dispatch=commands.handle_line)
-    outbox = Outbox(lambda text: writer.write(text.encode("latin-1", "replace")), runtime.delay)
+    errors = "surrogateescape" if runtime.device.faults.bad_utf8 else "replace"
+    outbox = Outbox(lambda text: writer.write(text.encode("latin-1", errors)), runtime.delay)
     telnet = TelnetReader(reader)
 
     async def close() -> None:
@@ -296,6 +297,8 @@ class LabServer:
             process_factory=lambda process: _ssh_process(runtime, process),
             line_editor=False,
             encoding="utf-8",
+            # the `bad_utf8` fault sends raw bytes, carried as lone surrogates (pixfix.lab.hostile)
+            errors="surrogateescape" if device.faults.bad_utf8 else "strict",
             reuse_address=True,
         )
 

@@ -11,6 +11,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from pixfix.lab import hostile
 from pixfix.lab.device import SINGLE, SYSTEM, Device
 from pixfix.lab.trains import Family
 
@@ -51,6 +52,7 @@ class SessionState:
     login_user: str = ""
     failures: int = 0
     config_commands: int = 0  # accepted in this session (the `drop_after_config` fault)
+    hung: bool = False  # the `no_prompt` fault has struck: input is ignored from now on
 
 
 class CliSession:
@@ -67,6 +69,7 @@ class CliSession:
         self._last = ""
         self._question: tuple[Answer, bool] | None = None  # (callback, echo)
         self._pending: list[str] = []  # lines still behind a More prompt
+        self._endless: list[str] = []  # the `endless_pager` fault: lines that page forever
         if username is None:
             self.state.mode = Mode.LOGIN_USER
             self.write(f"{NL}User Access Verification{NL}{NL}Username: ")
@@ -95,10 +98,12 @@ class CliSession:
         ctx = "" if self.state.context in (SINGLE, SYSTEM) else f"/{self.state.context}"
         base = f"{host}{ctx}{self.device.prompt_state()}"
         if self.state.mode is Mode.USER:
-            return f"{base}> "
-        if self.state.mode is Mode.PRIV:
-            return f"{base}# "
-        return f"{base}({self._config_prompt()})# "
+            text = f"{base}> "
+        elif self.state.mode is Mode.PRIV:
+            text = f"{base}# "
+        else:
+            text = f"{base}({self._config_prompt()})# "
+        return hostile.hostile_prompt(text) if self.device.faults.ansi else text
 
     def _config_prompt(self) -> str:
         path = self.state.path
@@ -131,8 +136,28 @@ class CliSession:
         return self.device.configured_pager_lines(self.state.context)
 
     def emit(self, text: str) -> None:
-        """Print command output through the pager, then the prompt."""
+        """Print command output through the pager, then the prompt (faults permitting)."""
+        faults = self.device.faults
+        if faults.bad_utf8 and text:
+            text = hostile.with_bad_bytes(text, NL)
+        if faults.ansi and text:
+            text = hostile.with_escapes(text, NL)
         lines = text.split(NL) if text else []
+        if faults.endless_pager and lines:
+            self._endless = lines
+            self._pending = list(lines)
+            self._page(
+                max(
+                    1,
+                    min(
+                        self.device.configured_pager_lines(self.state.context) or 24, len(lines) - 1
+                    ),
+                )
+            )
+            return
+        if faults.no_prompt and self.state.hung:
+            self.write("".join(line + NL for line in lines))
+            return
         limit = self.pager_lines()
         if limit <= 0 or len(lines) <= limit:
             self.write("".join(line + NL for line in lines))
@@ -144,6 +169,8 @@ class CliSession:
     def _page(self, count: int) -> None:
         chunk, self._pending = self._pending[:count], self._pending[count:]
         self.write("".join(line + NL for line in chunk))
+        if self._endless and not self._pending:
+            self._pending = list(self._endless)  # the `endless_pager` fault: it starts again
         if self._pending:
             self.write(MORE)
         else:
@@ -153,6 +180,7 @@ class CliSession:
         self.write(_ERASE_MORE)
         if key in ("q", "Q"):
             self._pending = []
+            self._endless = []
             self.show_prompt()
         elif key in ("\r", "\n"):
             self._page(1)
@@ -162,7 +190,7 @@ class CliSession:
     # -- input ------------------------------------------------------------------------------
     def feed(self, data: str) -> None:
         for char in data:
-            if self.closed:
+            if self.closed or self.state.hung:
                 return
             last, self._last = self._last, char
             if char in ("\n", "\x00") and last == "\r":
