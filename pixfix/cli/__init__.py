@@ -18,6 +18,8 @@ from pixfix.errors import PixfixError
 from pixfix.logsetup import LogOptions, configure_logging
 
 _COMMANDS = {
+    "apply": "pixfix.cli.apply:apply",
+    "rollback": "pixfix.cli.apply:rollback",
     "audit": "pixfix.cli.audit:audit",
     "inventory": "pixfix.cli.inventory:inventory",
     "lab": "pixfix.cli.lab:lab",

@@ -1,0 +1,194 @@
+"""Lab faults during `pixfix apply`: never a device half-changed and saved.
+
+One lab (base port 23522) of exposed devices with faults (a devices file), a lab minute of
+1 s and boots of 1 s so that a dead-man timer fires within seconds. Each fault must end
+`rolled-back`, `reverted`, or an `error` that sent nothing; none may be saved, and each device
+must show its original SMTP inspection with nothing left unsaved afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.timeout(300)
+
+BASE_PORT = 23522
+PASSWORDS = ("labpass-7f3a", "labenable-92ce")
+RUNNER = (
+    "from pixfix.cli import main\n"
+    "from pixfix.cli.apply import apply, rollback\n"
+    "main.add_command(apply)\n"
+    "main.add_command(rollback)\n"
+    "main()\n"
+)
+ASA = {"software": "ASA 8.4(7)", "transport": "ssh", "config": "lab-asa84.cfg"}
+PIX = {"software": "PIX 6.3(5)", "transport": "telnet", "config": "lab-pix63.cfg"}
+DEVICES: dict[str, dict[str, Any]] = {
+    "x-drop": {**ASA, "faults": {"drop_after_config": 3}},
+    "x-drop-pix": {**PIX, "faults": {"drop_after_config": 2}},
+    "x-deadman": {**ASA, "faults": {"drop_after_config": 3}},
+    "x-writefails": {**ASA, "faults": {"write_fails": True}},
+    "x-slow": {**ASA, "faults": {"slow_ms": 1200}},
+    "x-badcreds": ASA,  # refused by the inventory given to apply (wrong password)
+    "x-failover": {**ASA, "failover": "active", "faults": {"failover_after_config": 2}},
+    "x-failover-pix": {**PIX, "failover": "active", "faults": {"failover_after_config": 2}},
+}
+OUTPUTS: list[str] = []
+
+
+def _devices_file(folder: Path) -> Path:
+    (folder / "configs").mkdir()
+    specs = []
+    for name, spec in DEVICES.items():
+        source = spec["config"]
+        text = resources.files("pixfix.lab").joinpath("configs", source).read_text()
+        (folder / "configs" / f"{name}.cfg").write_text(
+            re.sub(r"(?m)^hostname \S+", f"hostname {name}", text)
+        )
+        fields = {k: v for k, v in spec.items() if k != "config"}
+        specs.append({"name": name, **fields, "startup_config": f"configs/{name}.cfg"})
+    path = folder / "devices.yaml"
+    path.write_text(yaml.safe_dump({"devices": specs}, sort_keys=False))
+    return path
+
+
+class Faulty:
+    def __init__(self, lab: Any, folder: Path) -> None:
+        self.lab = lab
+        self.folder = folder
+        self.runs = folder / "runs"
+
+    def pixfix(self, *args: str | Path) -> subprocess.CompletedProcess[str]:
+        env = {
+            **os.environ,
+            "PIXFIX_LAB_DIR": str(self.lab.state_dir),
+            "PIXFIX_STATE_DIR": str(self.folder / "state"),
+        }
+        done = subprocess.run(
+            [sys.executable, "-c", RUNNER, *map(str, args)],
+            env=env,
+            cwd=self.folder,
+            capture_output=True,
+            text=True,
+            timeout=240,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+        OUTPUTS.append(done.stdout + done.stderr)
+        return done
+
+    def apply(self, *args: str | Path) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+        done = self.pixfix(
+            "apply", self.folder / "plan", "--out", self.runs, "--yes", "-q",
+            "--window", "now/PT2H", "--max-failures", "99", *args,
+        )  # fmt: skip
+        newest = sorted(self.runs.iterdir())[-1]
+        document = json.loads((newest / "result.json").read_text())
+        return done, {d["name"]: d for d in document["devices"]}
+
+
+@pytest.fixture(scope="module")
+def faulty(lab_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Faulty:
+    folder = tmp_path_factory.mktemp("apply-faults")
+    devices = _devices_file(folder)
+    lab = lab_factory(
+        BASE_PORT, "--devices-file", str(devices), "--minute-seconds", "1", "--boot-seconds", "1"
+    )
+    work = Faulty(lab, folder)
+    planned = work.pixfix("plan", "-i", lab.inventory, "--out", "plan", "--timeout", "15", "-q")
+    assert planned.returncode == 0, planned.stderr
+    assert work.pixfix("approve", "plan", "--by", "ann").returncode == 0
+    return work
+
+
+@pytest.fixture(scope="module")
+def before(faulty: Faulty) -> dict[str, dict[str, Any]]:
+    return faulty.lab.status()
+
+
+def assert_untouched_in_the_end(
+    faulty: Faulty, before: dict[str, Any], name: str, record: dict[str, Any]
+) -> None:
+    """Original inspection, nothing saved, no reload pending; running equal to startup, or
+    the record says why not (a line put back lands at the end of its block)."""
+    now = faulty.lab.status()[name]
+    assert now["saves"] == 0, now
+    assert now["reload_scheduled"] is False, now
+    assert now["smtp_inspection"] == before[name]["smtp_inspection"], now
+    if now["modified"]:
+        assert any("running now differs from startup" in n for n in record["notes"]), record
+
+
+def test_the_plan_covers_every_faulty_device(faulty: Faulty, before: Any) -> None:
+    plan = json.loads((faulty.folder / "plan" / "plan.json").read_text())
+    assert {d["name"]: bool(d["commands"]) for d in plan["devices"]} == dict.fromkeys(DEVICES, True)
+    assert {s["smtp_inspection"] for s in before.values()} == {"esmtp-default", "pix-fixup"}
+
+
+def test_faults_during_the_change_are_rolled_back(faulty: Faulty, before: Any) -> None:
+    names = ("x-drop", "x-drop-pix", "x-writefails", "x-failover", "x-failover-pix")
+    done, found = faulty.apply(*[arg for n in names for arg in ("--limit", n)], "--workers", "5")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert {n: found[n]["status"] for n in names} == dict.fromkeys(names, "rolled-back")
+    assert "session lost" in found["x-drop"]["reason"]
+    assert "session lost" in found["x-drop-pix"]["reason"]
+    assert "save failed" in found["x-writefails"]["reason"]
+    assert "failover" in found["x-failover"]["reason"]
+    assert "standby now" in found["x-failover-pix"]["reason"]
+    for name in names:
+        assert found[name]["saved"] is False
+        assert_untouched_in_the_end(faulty, before, name, found[name])
+
+
+def test_a_lost_session_under_a_dead_man_timer_reverts_by_itself(
+    faulty: Faulty, before: Any
+) -> None:
+    done, found = faulty.apply("--limit", "x-deadman", "--confirm-minutes", "2", "--timeout", "6")
+    device = found["x-deadman"]
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert device["status"] == "reverted", device
+    assert device["timer"]["armed_at"] and not device["timer"]["cancelled"]
+    assert not any(line.strip() == "inspect esmtp" for line in device["commands"])  # no undo
+    assert faulty.lab.status()["x-deadman"]["reloads"] == 1
+    assert_untouched_in_the_end(faulty, before, "x-deadman", device)
+
+
+def test_a_device_slower_than_the_timeout_is_an_error_that_sent_nothing(
+    faulty: Faulty, before: Any
+) -> None:
+    done, found = faulty.apply("--limit", "x-slow", "--timeout", "1")
+    assert done.returncode == 3
+    assert found["x-slow"]["status"] == "error" and found["x-slow"]["commands"] == []
+    assert faulty.lab.status()["x-slow"]["config_sessions"] == 0
+    assert_untouched_in_the_end(faulty, before, "x-slow", found["x-slow"])
+
+
+def test_wrong_credentials_are_an_error_that_sent_nothing(faulty: Faulty, before: Any) -> None:
+    wrong = faulty.lab.inventory.parent / "wrong.yaml"  # beside its known-hosts file
+    wrong.write_text(faulty.lab.inventory.read_text().replace("labpass-7f3a", "not-the-password"))
+    done, found = faulty.apply("--limit", "x-badcreds", "-i", wrong)
+    assert done.returncode == 3
+    device = found["x-badcreds"]
+    assert device["status"] == "error" and "authentication failed" in device["reason"]
+    assert device["commands"] == []
+    assert faulty.lab.status()["x-badcreds"]["logins"] == before["x-badcreds"]["logins"]
+    assert "not-the-password" not in done.stdout + done.stderr
+    assert_untouched_in_the_end(faulty, before, "x-badcreds", device)
+
+
+def test_no_file_written_and_nothing_printed_holds_a_password(faulty: Faulty) -> None:
+    for path in (faulty.folder / "runs").rglob("*"):
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            assert not any(secret in text for secret in (*PASSWORDS, "not-the-password")), path
+    assert not any(secret in out for out in OUTPUTS for secret in PASSWORDS)
