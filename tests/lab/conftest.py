@@ -3,7 +3,8 @@
 Port plan: a lab on base port B listens on B..B+N-1 and its SMTP endpoints on B+5000..; every
 base stays below 27768 so that nothing lands in Linux's ephemeral port range (32768-60999),
 where client connections could hold a lab port. The default lab (`make demo`) owns 10022.
-Test modules use 11022, 12022 (+12522), 13022, 14022, 20022, 21022, 22022, 23022, 24022.
+Test modules use 11022, 12022 (+12522), 13022 (+13522), 14022 (+14522), 20022, 21022,
+22022 (+22522), 23022 (+23522), 24022, 25022, 26022.
 """
 
 from __future__ import annotations
