@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import jinja2
@@ -20,9 +19,8 @@ import jinja2
 from pixfix.apply_model import DeviceRecord, Outcome
 from pixfix.errors import TemplateError
 from pixfix.model import JsonDict
-from pixfix.report_plan import code_block, code_span, diff_lines
-from pixfix.report_text import markdown_text, strip_control
-from pixfix.resources import templates_dir
+from pixfix.report_plan import diff_lines, report_environment
+from pixfix.report_text import strip_control
 
 _ORDER = [outcome.value for outcome in Outcome]
 
@@ -75,23 +73,6 @@ def result_document(
     }
 
 
-@cache
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir() / "report"),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["md"] = markdown_text
-    env.filters["code"] = code_span
-    env.filters["block"] = code_block
-    env.filters["clean"] = strip_control
-    return env
-
-
 def _context(header: RunHeader, records: Sequence[DeviceRecord]) -> dict[str, Any]:
     devices = [
         {
@@ -107,7 +88,7 @@ def _context(header: RunHeader, records: Sequence[DeviceRecord]) -> dict[str, An
 
 def _render(name: str, header: RunHeader, records: Sequence[DeviceRecord]) -> str:
     try:
-        return _environment().get_template(name).render(**_context(header, records))
+        return report_environment().get_template(name).render(**_context(header, records))
     except jinja2.TemplateError as exc:
         raise TemplateError(f"report template {name}: {exc}") from exc
 

@@ -291,8 +291,9 @@ def code_block(lines: Sequence[str], info: str = "") -> str:
 
 
 @cache
-def _environment() -> jinja2.Environment:
-    """HTML templates (`*.html.j2`) autoescape; markdown ones escape with their filters."""
+def report_environment() -> jinja2.Environment:
+    """The report templates (plan and run): HTML (`*.html.j2`) autoescapes; markdown templates
+    escape with their filters; undefined names are errors."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir() / "report"),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
@@ -310,7 +311,7 @@ def _environment() -> jinja2.Environment:
 
 def _render(name: str, **context: Any) -> str:
     try:
-        return _environment().get_template(name).render(**context)
+        return report_environment().get_template(name).render(**context)
     except jinja2.TemplateError as exc:
         raise TemplateError(f"report template {name}: {exc}") from exc
 

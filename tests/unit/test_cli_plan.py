@@ -207,11 +207,11 @@ def test_template_error_exits_2(
     (folder / "report").mkdir(parents=True)
     (folder / "report" / "plan.md.j2").write_text("{{ plan.misspelt }}")
     monkeypatch.setattr(report_plan, "templates_dir", lambda: folder)
-    report_plan._environment.cache_clear()
+    report_plan.report_environment.cache_clear()
     try:
         result = run(cli, "plan", "--offline", configs, "--out", tmp_path / "plan")
     finally:
-        report_plan._environment.cache_clear()
+        report_plan.report_environment.cache_clear()
     assert result.exit_code == 2
     assert "report template plan.md.j2" in result.output
     assert not (tmp_path / "plan").exists()

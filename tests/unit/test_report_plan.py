@@ -218,9 +218,9 @@ def templates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     folder = tmp_path / "templates"
     (folder / "report").mkdir(parents=True)
     monkeypatch.setattr(report_plan, "templates_dir", lambda: folder)
-    report_plan._environment.cache_clear()
+    report_plan.report_environment.cache_clear()
     yield folder / "report"
-    report_plan._environment.cache_clear()
+    report_plan.report_environment.cache_clear()
 
 
 @pytest.mark.parametrize(
