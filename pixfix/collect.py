@@ -22,7 +22,15 @@ from pixfix.inventory import Host, Transport
 from pixfix.model import Collected, DeviceResult, Software, Status
 from pixfix.parse import parse_show_version
 from pixfix.platforms import FACTS, context_names, failover_role
-from pixfix.transport import ConnectParams, Session, open_session, show
+from pixfix.transport import (
+    PAGER_OFF,
+    ConnectParams,
+    Session,
+    open_session,
+    pipelines,
+    show,
+    show_many,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +78,21 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())[:300]
 
 
+_FIRST_READS = ("show version", "show failover")
+_USUAL_CONFIG = "show running-config"  # every SSH train's config command (PIX 4 is telnet only)
+
+
 def _read_device(session: Session, host: Host, options: CollectOptions) -> list[Collected]:
-    software = parse_show_version(show(session, "show version"))
+    # Sent together with `show version` when the session pipelines: one round trip instead of
+    # two; the reply is used only if it is this train's config command (else read again).
+    ahead = [_USUAL_CONFIG] if pipelines(session) else []
+    replies = show_many(session, [*_FIRST_READS, *ahead])
+    software = parse_show_version(replies[0])
     facts = FACTS[software.train]
-    role = failover_role(show(session, "show failover")) if facts.has_failover_show else None
+    role = failover_role(replies[1]) if facts.has_failover_show else None
     if not software.multi_context:
-        text = show(session, facts.config_command)
+        same = bool(ahead) and facts.config_command == _USUAL_CONFIG
+        text = replies[2] if same else show(session, facts.config_command)
         return [_result(host.name, None, role, software, text, options=options)]
     names = context_names(show(session, "show context"))
     if host.contexts is not None:
@@ -83,16 +100,16 @@ def _read_device(session: Session, host: Host, options: CollectOptions) -> list[
     if not names:
         raise ParseError("multiple-context system space lists no context to audit")
     results = [_read_context(session, host.name, name, role, options) for name in names]
-    session.send_command("changeto system")
+    show(session, "changeto system")
     return results
 
 
 def _read_context(
     session: Session, name: str, context: str, role: str | None, options: CollectOptions
 ) -> Collected:
-    session.send_command(f"changeto context {context}")
-    session.send_command("terminal pager 0")  # paging is per context: re-send after changeto
-    text = show(session, "show running-config")
+    # paging is per context: re-send `terminal pager 0` after changeto (all in one round trip)
+    commands = [f"changeto context {context}", PAGER_OFF, _USUAL_CONFIG]
+    text = show_many(session, commands)[2]
     return _result(name, context, role, None, text, options=options)
 
 

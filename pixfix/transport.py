@@ -1,23 +1,34 @@
 """The only module that talks to devices: netmiko sessions for PIX, ASA and FWSM.
 
-Two session classes on top of netmiko's ASA driver:
+Two session classes on top of netmiko's ASA driver, sharing `Session`:
 
 - `AsaSession` (ASA, PIX 7+, FWSM 3 over SSH): netmiko's ASA preparation enters config mode at
   every login to set `terminal width` (a config change on a read-only audit, and a warning on a
-  standby). We skip only that step and keep the command-echo checks, because netmiko's
+  standby). We skip that step and keep the command-echo checks, because netmiko's
   `allow_auto_change=False` also turns those off and then loses output at latency.
 - `PixTelnetSession` (PIX <= 6.3 over telnet, SSHv1 only there): no `terminal pager` (an error on
   PIX) and no `no pager` (a config change): the session answers `<--- More --->` itself and strips
   the pager's erase sequence; config mode is left with `exit` (PIX 6 has no `end`).
+
+Speed (docs/benchmarks.md): netmiko spends most of a short session asleep (fixed sleeps in
+`find_prompt`, `clear_buffer`, `telnet_login` and its 10-25 ms polling loops). `Session` keeps
+netmiko's channel, prompt bookkeeping (`base_prompt`), echo checks and output sanitising, but
+blocks on the channel until data arrives instead of sleeping, logs in by reading prompts, and
+sends read commands together (`show_many`) once paging is off.
 
 Errors from netmiko, paramiko and sockets are mapped to `pixfix.errors` here.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import re
+import select
 import socket
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
@@ -35,59 +46,339 @@ from netmiko.exceptions import (
 from pixfix.errors import AuthError, CollectError, ConnectError, DeviceError
 
 MORE = "<--- More --->"
-Session = CiscoAsaSSH  # what `open_session` yields: netmiko's ASA connection, prepared by us
+PAGER_OFF = "terminal pager 0"
+NUDGE_SECONDS = 2.0  # no prompt this long after login: press Enter once, as netmiko always does
 _ERASE = re.compile(r"\x08+ *\x08*")
+_ERASE_TAIL = re.compile(r"\x08[\x08 ]*$")
+# A prompt as the last thing received: `fw>`, `fw#`, `fw/mail#`, `fw/pri/act(config)#`.
+_PROMPT_LAST = r"(?:^|\n)([A-Za-z0-9][\w.-]*(?:/[\w.-]+)*)(\([\w.-]+\))?([>#]) ?$"
+_USER_PROMPT = r"(?i:user(?: ?name)?|login)\s*:\s*$"
+_CHALLENGE_PROMPT = r"(?i:password)\s*:\s*$"
+_OVERLAP = 8192  # a match may start this far before the newly read text (prompts are short)
 
 
 def strip_pager(text: str) -> tuple[str, int, str]:
     """Remove `<--- More --->` prompts and their erase sequences.
 
     Returns the clean text, how many prompts were found (each needs a key press), and a tail
-    that may be the start of a prompt split across reads (to prepend to the next read).
+    that may be the start of a prompt or of an erase sequence split across reads (to prepend
+    to the next read).
     """
     count = text.count(MORE)
-    clean = _ERASE.sub("", text.replace(MORE, ""))
+    raw = text.replace(MORE, "")
+    erasing = _ERASE_TAIL.search(raw)  # an erase sequence cut by the read: finish it later
+    if erasing:
+        return _ERASE.sub("", raw[: erasing.start()]), count, raw[erasing.start() :]
+    clean = _ERASE.sub("", raw)
     for size in range(len(MORE) - 1, 0, -1):
         if clean.endswith(MORE[:size]):
             return clean[:-size], count, clean[-size:]
     return clean, count, ""
 
 
-def _enable(conn: CiscoAsaSSH) -> None:
-    """Enter privileged mode; a refused secret (the device asks again) is an auth failure."""
+class KnownHosts:
+    """A known-hosts file indexed by host name; a key is parsed only for a host asked about.
+
+    Matching is paramiko's: the exact name (`[host]:port` off port 22) or a hashed `|1|` name.
+    A line that cannot be parsed is skipped (paramiko's loader would fail every host for it).
+    """
+
+    def __init__(self, path: str) -> None:
+        self._lines: dict[str, list[str]] = {}  # host name (plain or hashed) -> its lines
+        with suppress(OSError), open(path, encoding="utf-8") as lines:
+            for line in map(str.strip, lines):
+                if line and not line.startswith("#"):
+                    for name in re.split("[ \t]", line, maxsplit=1)[0].split(","):
+                        self._lines.setdefault(name, []).append(line)
+
+    def keys_for(self, name: str) -> dict[str, Any]:
+        """Key type -> key for this host name (the first line wins, as in paramiko)."""
+        hashed = [h for h in self._lines if h.startswith("|1|") and _hashes_to(name, h)]
+        found: dict[str, Any] = {}
+        for line in [line for n in [name, *hashed] for line in self._lines.get(n, [])]:
+            try:
+                entry = paramiko.hostkeys.HostKeyEntry.from_line(line)
+            except (paramiko.SSHException, paramiko.hostkeys.InvalidHostKey, ValueError):
+                continue
+            if entry is not None:
+                found.setdefault(entry.key.get_name(), entry.key)
+        return found
+
+
+def _hashes_to(name: str, hashed: str) -> bool:
     try:
-        conn.enable()
-    except (ReadTimeout, ValueError) as exc:
-        raise NetmikoAuthenticationException("enable refused: check the enable secret") from exc
+        return bool(paramiko.HostKeys.hash_host(name, hashed) == hashed)
+    except (ValueError, AssertionError):  # a malformed salt: matches nothing
+        return False
 
 
-class AsaSession(CiscoAsaSSH):
-    """netmiko's ASA driver without the `terminal width` config change at login."""
+_KNOWN_HOSTS: dict[str, tuple[tuple[int, int], KnownHosts]] = {}
+_KNOWN_HOSTS_LOCK = threading.Lock()
+
+
+def known_hosts(path: str) -> KnownHosts:
+    """The indexed file, read once per process while unchanged (workers share it)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return KnownHosts(path)
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    with _KNOWN_HOSTS_LOCK:
+        if path not in _KNOWN_HOSTS or _KNOWN_HOSTS[path][0] != stamp:
+            _KNOWN_HOSTS[path] = (stamp, KnownHosts(path))
+        return _KNOWN_HOSTS[path][1]
+
+
+class Session(CiscoAsaSSH):
+    """netmiko's ASA connection that waits on the channel instead of sleeping.
+
+    netmiko polls every 10 ms (`read_until_pattern`) or 25 ms (`send_command`), sleeps 0.1 s
+    before its session preparation and in every `find_prompt`/`clear_buffer`, and looks for the
+    prompt again before each command. Here the thread blocks until the channel has data, the
+    prompt learnt at login (`base_prompt`, as netmiko keeps it) ends each reply, and commands
+    typed ahead (`_pending`) are read back, echo first, before anything else is read or sent.
+    """
+
+    pipelines = False  # whether `show_many` may send its commands together
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._pending: list[str] = []
+        self._poller: Any = None
+        self._login_output = ""
+        self._entered_config = False
+        super().__init__(*args, **kwargs)
+
+    def _build_ssh_client(self) -> Any:
+        """Give the client only this host's known keys, from a file parsed once per process.
+
+        netmiko's client loads the whole `alt_key_file` for every connection, and paramiko's
+        loader compares each line with every line before it: 0.13 s of CPU per connection
+        for a 1,000-host file, so 130 s for a 1,000-device audit.
+        """
+        if not (self.alt_host_keys and self.alt_key_file) or self.system_host_keys:
+            return super()._build_ssh_client()
+        client = paramiko.SSHClient()
+        client.set_missing_host_key_policy(self.key_policy)
+        name = self.host if self.port == 22 else f"[{self.host}]:{self.port}"
+        for keytype, key in known_hosts(self.alt_key_file).keys_for(name).items():
+            client.get_host_keys().add(name, keytype, key)
+        return client
+
+    # -- waiting on data --------------------------------------------------------------------
+    def read_until_pattern(
+        self,
+        pattern: str = "",
+        read_timeout: float = 10.0,
+        re_flags: int = 0,
+        max_loops: int | None = None,
+    ) -> str:
+        """netmiko's contract (text up to the first match; the rest stays buffered), no polling."""
+        timeout = self.read_timeout_override or read_timeout
+        return self._read_until(re.compile(pattern, re_flags), timeout)
+
+    def _read_until(self, regex: re.Pattern[str], timeout: float) -> str:
+        deadline = time.monotonic() + timeout if timeout else math.inf
+        output, searched, woke = "", 0, False
+        while True:
+            chunk = self.read_channel()
+            output += chunk
+            found = regex.search(output, max(0, searched - _OVERLAP))
+            if found:
+                self._read_buffer += output[found.end() :]
+                return output[: found.end()]
+            searched = len(output)
+            if woke and not chunk:
+                self._after_empty_wakeup()
+            woke = self._wait_for_data(deadline, regex.pattern)
+
+    def _wait_for_data(self, deadline: float, pattern: str) -> bool:
+        """Block until the channel is readable; paramiko's `fileno()` exists for this."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise ReadTimeout(f"the device's reply never matched {pattern!r}")
+        if self._poller is None:
+            assert self.remote_conn is not None
+            self._poller = select.poll()
+            self._poller.register(self.remote_conn.fileno(), select.POLLIN)
+        return bool(self._poller.poll(min(left, 1.0) * 1000))
+
+    def _after_empty_wakeup(self) -> None:
+        """Readable but nothing read: the device closed the channel (or stderr woke us)."""
+        conn = self.remote_conn
+        if isinstance(conn, paramiko.Channel) and (conn.closed or conn.eof_received):
+            raise ReadException("the device closed the session")
+        time.sleep(0.005)  # not closed: do not spin on a wake-up that carries no output
+
+    # -- commands sent ahead -----------------------------------------------------------------
+    def read_channel(self) -> str:
+        self._settle()
+        return str(super().read_channel())
+
+    def write_channel(self, out_data: str) -> None:
+        self._settle()
+        super().write_channel(out_data)
+
+    def _send_ahead(self, command: str) -> None:
+        """Type a silent command now and read its echo and prompt with the next reply."""
+        super().write_channel(self.normalize_cmd(command))
+        self._pending.append(command)
+
+    def _settle(self) -> None:
+        pending, self._pending = self._pending, []
+        for command in pending:
+            reply = self._read_reply(command)
+            if reply.strip():
+                raise ReadException(f"{command!r} answered {reply.strip().splitlines()[0]!r}")
+
+    # -- replies --------------------------------------------------------------------------
+    def prompt_pattern(self) -> str:
+        """The prompt at a line start, in any mode, context or failover state.
+
+        Only the hostname part of `base_prompt` is fixed: `changeto` and a failover (`/act`
+        to `/stby`) change the rest while we read.
+        """
+        host = re.escape(self.base_prompt.split("/")[0])
+        return rf"(?:^|\n){host}(?:/[\w.-]+)*(?:\([\w.-]+\))?[>#]"
+
+    def _read_reply(self, command: str) -> str:
+        """Output between the command's echo and the next prompt, sanitised as netmiko does."""
+        self.read_until_pattern(re.escape(command))
+        body = self.read_until_pattern(self.prompt_pattern())
+        self._take_prompt(body)
+        return str(
+            self._sanitize_output(
+                command + body, strip_command=True, command_string=command, strip_prompt=True
+            )
+        )
+
+    def _take_prompt(self, text: str) -> str:
+        """Keep netmiko's `base_prompt` in step with the prompt seen; return its `>` or `#`."""
+        last = text.rstrip().rsplit("\n", 1)[-1]
+        found = re.fullmatch(_PROMPT_LAST, "\n" + last)
+        if found is None:
+            raise ReadException(f"no prompt at the end of {last[-80:]!r}")
+        self.base_prompt = found.group(1)
+        return found.group(3)
+
+    def show_many(self, commands: Sequence[str]) -> list[str]:
+        """Run read commands: together in one write when `pipelines`, else one by one."""
+        if not self.pipelines:
+            return [self._one(command) for command in commands]
+        super().write_channel("".join(self.normalize_cmd(c) for c in commands))
+        self._settle()
+        return [self._read_reply(command) for command in commands]
+
+    def _one(self, command: str) -> str:
+        self.write_channel(self.normalize_cmd(command))
+        return self._read_reply(command)
+
+    # -- login ------------------------------------------------------------------------------
+    def _try_session_preparation(self, force_data: bool = True) -> None:
+        """netmiko presses Enter and sleeps 0.1 s first; the prompt reader needs neither."""
+        try:
+            self.session_preparation()
+        except Exception:
+            self.disconnect()
+            raise
 
     def session_preparation(self) -> None:
-        command = "show curpriv\n"
-        self.write_channel(command)
-        self.read_until_pattern(pattern=re.escape(command.strip()))
-        self.set_base_prompt()
-        _enable(self)
-        self.disable_paging(command="terminal pager 0")
-        self.set_base_prompt()
+        terminator = self._take_prompt(self._login_output or self._first_prompt())
+        if terminator != "#":
+            self._enable()
+
+    def _first_prompt(self) -> str:
+        """Wait for the prompt the device prints after login; press Enter only if none comes."""
+        regex = re.compile(_PROMPT_LAST)
+        timeout = self.read_timeout_override or 20.0
+        try:
+            return self._read_until(regex, min(NUDGE_SECONDS, timeout))
+        except ReadTimeout:
+            self.write_channel(self.RETURN)
+            return self._read_until(regex, timeout)
+
+    def _enable(self) -> None:
+        """netmiko checks the mode, sends `enable`, checks again: three exchanges and sleeps.
+
+        Here the prompt already told the mode; after the secret the device must show a `#`
+        prompt (asking for the password again, or a `>` prompt, means the secret was refused).
+        """
+        self.write_channel(self.normalize_cmd("enable"))
+        self.read_until_pattern(re.escape("enable"))
+        answer = f"(?i)ssword|{self.prompt_pattern()}"
+        reply = self.read_until_pattern(answer)
+        if "ssword" in reply.lower():
+            self.write_channel(self.normalize_cmd(self.secret))
+            reply = self.read_until_pattern(answer)
+        if "ssword" in reply.lower()[-12:] or self._take_prompt(reply) != "#":
+            raise NetmikoAuthenticationException("enable refused: check the enable secret")
+
+    def telnet_login(self, *args: Any, **kwargs: Any) -> str:
+        """Answer the username and password prompts as they arrive.
+
+        netmiko's telnet login sleeps 1 s, then 1 s after the username and 0.5 s after the
+        password, whatever `fast_cli` says. A second request for either means a refusal.
+        """
+        regex = re.compile(f"({_USER_PROMPT})|({_CHALLENGE_PROMPT})|{_PROMPT_LAST}")
+        answered: set[int] = set()
+        output = ""
+        while True:
+            text = self._read_until(regex, self.read_timeout_override or 20.0)
+            output += text
+            found = regex.search(text)
+            assert found is not None
+            which = 1 if found.group(1) else 2 if found.group(2) else 0
+            if which == 0:
+                self._login_output = output
+                return output
+            if which in answered:
+                raise NetmikoAuthenticationException("login refused: check username and password")
+            answered.add(which)
+            answer = self.username if which == 1 else self.password
+            self.write_channel(f"{answer}\r")
+
+    # -- logout -----------------------------------------------------------------------------
+    def config_mode(
+        self, config_command: str = "configure terminal", pattern: str = "", re_flags: int = 0
+    ) -> str:
+        self._entered_config = True
+        return str(super().config_mode(config_command, pattern, re_flags))
+
+    def cleanup(self, command: str = "exit") -> None:
+        """netmiko first asks the device whether it is in config mode: ask only if we went."""
+        self._pending = []
+        if self._entered_config:
+            super().cleanup(command)
+            return
+        super().write_channel(command + self.RETURN)
 
 
-class PixTelnetSession(CiscoAsaSSH):
-    """PIX <= 6.3 over telnet: pager answered in-band, `exit` leaves config mode."""
+class AsaSession(Session):
+    """ASA, PIX 7+ and FWSM 3 over SSH: no `terminal width` config change at login.
+
+    `terminal pager 0` (exec mode, not saved) is typed ahead at once and read back with the
+    first reply; once paging is off, read commands can be sent together.
+    """
+
+    pipelines = True
+
+    def session_preparation(self) -> None:
+        super().session_preparation()
+        self._send_ahead(PAGER_OFF)
+
+
+class PixTelnetSession(Session):
+    """PIX <= 6.3 over telnet: pager answered in-band, `exit` leaves config mode.
+
+    Commands are never typed ahead here: while a `<--- More --->` prompt waits, any key
+    typed ahead would be taken as the answer to it.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._pager_tail = ""
         super().__init__(*args, **kwargs)
 
-    def session_preparation(self) -> None:
-        self.set_base_prompt()
-        _enable(self)
-        self.set_base_prompt()
-
     def read_channel(self) -> str:
-        data = self._pager_tail + str(super().read_channel())
+        data = self._pager_tail + super().read_channel()
         clean, prompts, self._pager_tail = strip_pager(data)
         for _ in range(prompts):
             self.write_channel(" ")
@@ -142,10 +433,20 @@ def _netmiko_args(params: ConnectParams) -> dict[str, Any]:
 
 def show(session: Session, command: str) -> str:
     """Run a read command and return its text (never netmiko's parsed forms)."""
-    output = session.send_command(command)
-    if not isinstance(output, str):
-        raise CollectError(f"unexpected reply type for {command!r}")
-    return output
+    return show_many(session, [command])[0]
+
+
+def show_many(session: Session, commands: Sequence[str]) -> list[str]:
+    """Run read commands in order; an SSH session sends them together (one round trip)."""
+    replies = session.show_many(commands)
+    if len(replies) != len(commands) or not all(isinstance(r, str) for r in replies):
+        raise CollectError(f"unexpected replies for {list(commands)!r}")
+    return replies
+
+
+def pipelines(session: Session) -> bool:
+    """Whether reads sent together cost one round trip (paging off, nothing typed is eaten)."""
+    return session.pipelines
 
 
 _DEVICE_FAILURES = (NetmikoBaseException, NetmikoTimeoutException, NetmikoAuthenticationException,
@@ -168,7 +469,7 @@ def open_session(params: ConnectParams) -> Iterator[Session]:
         _quiet_disconnect(conn)
 
 
-def _quiet_disconnect(conn: CiscoAsaSSH) -> None:
+def _quiet_disconnect(conn: Session) -> None:
     with suppress(OSError, EOFError, NetmikoBaseException, paramiko.SSHException):
         conn.disconnect()
 
@@ -210,8 +511,10 @@ def map_error(exc: BaseException, params: ConnectParams) -> DeviceError:  # noqa
         return ConnectError(f"host key changed for {where}: refusing to connect")
     if "not found in known_hosts" in everything:
         return ConnectError(f"host key unknown for {where}: not in the known-hosts file")
-    if isinstance(exc, ReadTimeout | ReadException):
+    if isinstance(exc, ReadTimeout):
         return CollectError(f"no complete reply from {where} within {params.timeout:g} s: {text}")
+    if isinstance(exc, ReadException):
+        return CollectError(f"no complete reply from {where}: {text}")
     if any(isinstance(e, socket.timeout | TimeoutError | NetmikoTimeoutException) for e in chain):
         return ConnectError(f"timed out connecting to {where} after {params.timeout:g} s: {text}")
     if isinstance(exc, OSError | EOFError | paramiko.SSHException):
