@@ -206,16 +206,7 @@ def test_no_device_text_can_act_in_a_plan_report(lab: Any, tmp_path: Path) -> No
     assert "good-asa" in html and "h-noprompt" in html
 
 
-# ---- logging: the wiring the CLI group gets (-vvv --log-file), simulated until it lands -------
-
-_WITH_LOGGING = """\
-import sys
-from pathlib import Path
-from pixfix.logsetup import LogOptions, configure_logging
-configure_logging(LogOptions(verbosity=3, log_file=Path(sys.argv[1])))
-from pixfix.cli import main
-main(sys.argv[2:])
-"""
+# ---- logging: `pixfix -vvv --log-file` ----------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -225,8 +216,8 @@ def debug_log(lab: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, 
     env = {**os.environ, "PIXFIX_LAB_DIR": str(lab.state_dir)}
     names = ["good-asa", "good-pix", "h-ansi", "h-utf8-pix"]
     run = subprocess.run(
-        [sys.executable, "-c", _WITH_LOGGING, str(log), "audit", "-i", str(lab.inventory),
-         "--format", "json", "--timeout", str(TIMEOUT), *_limits(names)],
+        [sys.executable, "-m", "pixfix", "-vvv", "--log-file", str(log), "audit",
+         "-i", str(lab.inventory), "--format", "json", "--timeout", str(TIMEOUT), *_limits(names)],
         env=env, capture_output=True, text=True, timeout=240, check=False,
     )  # fmt: skip
     assert run.returncode == 3, run.stderr
