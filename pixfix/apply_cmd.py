@@ -38,6 +38,7 @@ from pixfix.apply_rules import exit_code, minimum_timer_minutes
 from pixfix.apply_run import Effects, Job, RunOptions, run_jobs
 from pixfix.errors import InputError
 from pixfix.fleet import Reporter
+from pixfix.hostkeys import KeyOptions
 from pixfix.inventory import Host, Inventory, load_inventory, select_hosts
 from pixfix.plan_model import PlanEntry
 from pixfix.runstore import Redactor, RunDir, redactor_for, utc_iso
@@ -64,6 +65,8 @@ class Request:
     workers: int = 10
     timeout: float = 30.0
     lock_wait: float = 30.0
+    known_hosts: Path | None = None
+    trust_new_keys: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -249,6 +252,7 @@ def _options(prepared: Prepared) -> RunOptions:
             allow_unsaved=request.allow_unsaved and not rollback,
             confirm_minutes=None if rollback else request.confirm_minutes,
             timeout=request.timeout,
+            host_keys=KeyOptions(known_hosts=request.known_hosts, trust_new=request.trust_new_keys),
             poll=max(1.0, min(10.0, request.timeout / 3)),
         ),
         window=prepared.window,

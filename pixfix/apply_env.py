@@ -26,6 +26,7 @@ from pixfix.apply_model import (
 from pixfix.apply_rules import difference
 from pixfix.device_ops import DeviceIO, LogSink
 from pixfix.errors import CollectError, ConnectError, DeviceError
+from pixfix.hostkeys import KeyOptions
 from pixfix.inventory import Host
 from pixfix.model import ConfigVerdict, DeviceResult
 from pixfix.normalize import config_fingerprint
@@ -42,6 +43,7 @@ class ChangeOptions:
     allow_unsaved: bool = False
     confirm_minutes: int | None = None
     timeout: float = 30.0
+    host_keys: KeyOptions = field(default_factory=KeyOptions)  # --known-hosts, --trust-new-keys
     boot_wait: float = 900.0  # seconds a reloading device may take to come back
     poll: float = 10.0  # seconds between reconnection attempts while waiting for it
 

@@ -30,10 +30,12 @@ from pathlib import Path
 from pixfix.apply import change_device
 from pixfix.apply_env import ChangeOptions, DeviceEnv
 from pixfix.apply_model import CANARY_OK, FAILURES, ChangeSpec, DeviceRecord, Outcome, RunKind
+from pixfix.collect import ConnectOptions
 from pixfix.device_ops import DeviceIO, Recorded, open_device
 from pixfix.fleet import Reporter
 from pixfix.inventory import Host
 from pixfix.locks import DeviceBusy, device_lock, lock_key, locks_dir
+from pixfix.logsetup import per_host
 from pixfix.probe import ProbeResult, Target, probe
 from pixfix.runstore import RunDir
 from pixfix.windows import Interval, WindowCheck, WindowState, check_window, start_refusal
@@ -66,7 +68,7 @@ def _now() -> datetime:
 class Effects:
     """The run's effects on the world, replaceable in tests."""
 
-    connect: Callable[[Host, float], AbstractContextManager[DeviceIO]] = open_device
+    connect: Callable[[Host, ConnectOptions], AbstractContextManager[DeviceIO]] = open_device
     probe: Callable[[Target, float], ProbeResult] = _probe
     clock: Callable[[], datetime] = _now
     sleep: Callable[[float], None] = time.sleep
@@ -136,8 +138,8 @@ def run_jobs(
     rest = list(jobs[len(canaries) :])
     reporter.start(sum(len(job.specs) for job in jobs))
     try:
-        first = _batch(canaries, partial(_run_job, ctx=ctx, canary=True), 1, reporter)
-        then = _batch(rest, partial(_run_job, ctx=ctx, canary=False), options.workers, reporter)
+        first = _batch(canaries, _job_of(ctx, canary=True), 1, reporter)
+        then = _batch(rest, _job_of(ctx, canary=False), options.workers, reporter)
     finally:
         reporter.finish()
     return [record for records in (*first, *then) for record in records]
@@ -158,6 +160,11 @@ def _batch(
             for record in future.result():
                 reporter.done(record.label, record.status.value)
         return [future.result() for future in futures]
+
+
+def _job_of(ctx: _Run, *, canary: bool) -> Callable[[Job], list[DeviceRecord]]:
+    """`_run_job`, with every log line it causes naming the job's host."""
+    return per_host(partial(_run_job, ctx=ctx, canary=canary), lambda job: job.host.name)
 
 
 def _skipped(spec: ChangeSpec, status: Outcome, reason: str) -> DeviceRecord:
@@ -234,9 +241,11 @@ def _env(ctx: _Run, spec: ChangeSpec, host: Host, window: WindowCheck) -> Device
     def log(record: dict[str, object]) -> None:
         run.log({"device": spec.label, **record})
 
+    reach = ConnectOptions(timeout=options.timeout, host_keys=options.host_keys)
+
     @contextlib.contextmanager
     def connect() -> Iterator[DeviceIO]:
-        with effects.connect(host, options.timeout) as io:
+        with effects.connect(host, reach) as io:
             yield Recorded(io, log)
 
     return DeviceEnv(

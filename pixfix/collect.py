@@ -13,11 +13,12 @@ import dataclasses
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pixfix.audit import audit_config
 from pixfix.errors import DeviceError, ParseError
+from pixfix.hostkeys import KeyOptions, check_for
 from pixfix.inventory import Host, Transport
 from pixfix.model import Collected, DeviceResult, Software, Status
 from pixfix.parse import parse_show_version
@@ -38,12 +39,25 @@ SaveConfig = Callable[[str, str | None, str], None]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectOptions:
+    """How to reach a device: seconds for each step, and where its SSH key must be known."""
+
+    timeout: float = 30.0
+    host_keys: KeyOptions = field(default_factory=KeyOptions)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CollectOptions:
+    """An audit's reads: `timeout` is also each host's whole budget (`--timeout` is per host)."""
+
     timeout: float = 30.0
     save_config: SaveConfig | None = None
+    host_keys: KeyOptions = field(default_factory=KeyOptions)
 
 
-def connect_params(host: Host, timeout: float) -> ConnectParams:
+def connect_params(
+    host: Host, options: ConnectOptions, *, budget: float | None = None
+) -> ConnectParams:
     """The transport's view of an inventory host (secrets revealed only here)."""
     return ConnectParams(
         name=host.name,
@@ -53,8 +67,10 @@ def connect_params(host: Host, timeout: float) -> ConnectParams:
         username=host.username,
         password=host.password.reveal(),
         secret=host.secret.reveal(),
-        timeout=timeout,
-        known_hosts=str(host.known_hosts) if host.known_hosts else None,
+        timeout=options.timeout,
+        budget=budget,
+        host_keys=check_for(host.known_hosts, options.host_keys),
+        ssh_config=str(host.ssh_config) if host.ssh_config else None,
     )
 
 
@@ -65,8 +81,9 @@ def audit_host(host: Host, options: CollectOptions) -> list[DeviceResult]:
 
 def collect_host(host: Host, options: CollectOptions) -> list[Collected]:
     """Read and audit one host; device trouble becomes that host's `error` result."""
+    reach = ConnectOptions(timeout=options.timeout, host_keys=options.host_keys)
     try:
-        with open_session(connect_params(host, options.timeout)) as session:
+        with open_session(connect_params(host, reach, budget=options.timeout)) as session:
             return _read_device(session, host, options)
     except DeviceError as exc:
         log.info("%s: %s", host.name, exc)

@@ -34,12 +34,13 @@ from pixfix.apply_rules import (
     save_problem,
 )
 from pixfix.audit import audit_config
-from pixfix.collect import connect_params
+from pixfix.collect import ConnectOptions, connect_params
 from pixfix.errors import CollectError, DeviceError, ParseError
 from pixfix.inventory import Host
 from pixfix.model import Platform
 from pixfix.parse import parse_show_version
 from pixfix.platforms import FACTS, TrainFacts, failover_role
+from pixfix.read_limits import WIRE, utf8
 from pixfix.transport import Session, open_session, show
 
 Answers = Sequence[tuple[str, str]]  # (regex of a question, the answer to type)
@@ -106,7 +107,7 @@ class SessionIO:
             if answer is None:
                 break
             session.write_channel(answer + session.RETURN)
-        return reply.replace("\r\n", "\n")
+        return utf8(reply, line).replace("\r\n", "\n")
 
     def leave(self, line: str, answers: Answers) -> str:
         """Type a line that takes the device down (`reload`): answer, do not wait for a prompt."""
@@ -121,7 +122,7 @@ class SessionIO:
             session.write_channel((answer or "") + session.RETURN)
             if answer == "":
                 break
-        return reply
+        return reply.encode(WIRE).decode("utf-8", "replace")  # only logged: the device goes down
 
 
 class Recorded:
@@ -158,9 +159,13 @@ Connect = Callable[[], AbstractContextManager[DeviceIO]]
 
 
 @contextmanager
-def open_device(host: Host, timeout: float) -> Iterator[SessionIO]:
-    """A session to the host as `DeviceIO`; device trouble comes out as `DeviceError`."""
-    with open_session(connect_params(host, timeout)) as session:
+def open_device(host: Host, options: ConnectOptions) -> Iterator[SessionIO]:
+    """A session to the host as `DeviceIO`; device trouble comes out as `DeviceError`.
+
+    No budget for the whole session: a change is never cut off halfway by the clock; each step
+    has `options.timeout`.
+    """
+    with open_session(connect_params(host, options)) as session:
         yield SessionIO(session)
 
 

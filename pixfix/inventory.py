@@ -103,6 +103,7 @@ class Host:
     contexts: tuple[str, ...] | None
     change_window: ChangeWindow | None
     known_hosts: Path | None
+    ssh_config: Path | None
     managed_by: str | None
     tags: tuple[str, ...]
     source: CredentialSources
@@ -281,6 +282,7 @@ def _resolve_host(ctx: _Context, entry: _Entry) -> Host:
         contexts=tuple(merged.contexts) if merged.contexts else None,
         change_window=window.record() if window else None,
         known_hosts=_local_path(ctx.folder, merged.known_hosts) if merged.known_hosts else None,
+        ssh_config=_local_path(ctx.folder, merged.ssh_config) if merged.ssh_config else None,
         managed_by=merged.managed_by,
         tags=tuple(merged.tags or ()),
         source=sources,

@@ -186,6 +186,7 @@ class Settings(_Strict):
     contexts: Annotated[list[Name], _check(len, "must not be empty (leave it out)")] | None = None
     change_window: _Window | None = None
     known_hosts: Text | None = None
+    ssh_config: Text | None = None  # an OpenSSH config file: ProxyCommand / ProxyJump hosts
     managed_by: Text | None = None
     tags: list[Tag] | None = None
 

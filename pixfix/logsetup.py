@@ -22,6 +22,7 @@ import contextvars
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -130,6 +131,33 @@ class HostFilter(logging.Filter):
         if not getattr(record, "host", None):
             record.host = _HOST.get()
         return True
+
+
+class _NamesHost(logging.Filter):
+    def __init__(self, host: str) -> None:
+        super().__init__()
+        self.host = host
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.host = self.host
+        return True
+
+
+_CHANNELS_LOCK = threading.Lock()
+
+
+def host_channel(prefix: str, host: str) -> str:
+    """The name of a logger under `prefix` whose records name `host`.
+
+    For a library's own threads, which do not carry the fleet job's host context: paramiko's
+    transport thread logs to the channel it is given (`SSHClient.set_log_channel`).
+    """
+    name = f"{prefix}.{host}" if host else prefix
+    logger = logging.getLogger(name)
+    with _CHANNELS_LOCK:
+        if host and not any(isinstance(f, _NamesHost) for f in logger.filters):
+            logger.addFilter(_NamesHost(host))
+    return name
 
 
 # ---- safe text ----------------------------------------------------------------------------------

@@ -16,7 +16,9 @@ netmiko's channel, prompt bookkeeping (`base_prompt`), echo checks and output sa
 blocks on the channel until data arrives instead of sleeping, logs in by reading prompts, and
 sends read commands together (`show_many`) once paging is off.
 
-Errors from netmiko, paramiko and sockets are mapped to `pixfix.errors` here.
+Every read stays within `pixfix.read_limits` (reply size, strict UTF-8, the session's wall-clock
+budget), SSH host keys are verified as `pixfix.hostkeys` says, and netmiko, paramiko and socket
+errors are mapped to `pixfix.errors` by `pixfix.transport_errors`.
 """
 
 from __future__ import annotations
@@ -26,24 +28,21 @@ import os
 import re
 import select
 import socket
-import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import paramiko
 from netmiko.cisco.cisco_asa_ssh import CiscoAsaSSH
-from netmiko.exceptions import (
-    NetmikoAuthenticationException,
-    NetmikoBaseException,
-    NetmikoTimeoutException,
-    ReadException,
-    ReadTimeout,
-)
+from netmiko.exceptions import NetmikoAuthenticationException, ReadException, ReadTimeout
 
-from pixfix.errors import AuthError, CollectError, ConnectError, DeviceError
+from pixfix.errors import CollectError, ConnectError, DeviceError
+from pixfix.hostkeys import HostKeyCheck, VerifyPolicy, host_key_name
+from pixfix.logsetup import host_channel
+from pixfix.read_limits import MAX_REPLY, WIRE, Deadline, ReplyTooLarge, to_wire, utf8
+from pixfix.transport_errors import DEVICE_FAILURES, map_error, quiet_disconnect
 
 MORE = "<--- More --->"
 PAGER_OFF = "terminal pager 0"
@@ -76,59 +75,6 @@ def strip_pager(text: str) -> tuple[str, int, str]:
     return clean, count, ""
 
 
-class KnownHosts:
-    """A known-hosts file indexed by host name; a key is parsed only for a host asked about.
-
-    Matching is paramiko's: the exact name (`[host]:port` off port 22) or a hashed `|1|` name.
-    A line that cannot be parsed is skipped (paramiko's loader would fail every host for it).
-    """
-
-    def __init__(self, path: str) -> None:
-        self._lines: dict[str, list[str]] = {}  # host name (plain or hashed) -> its lines
-        with suppress(OSError), open(path, encoding="utf-8") as lines:
-            for line in map(str.strip, lines):
-                if line and not line.startswith("#"):
-                    for name in re.split("[ \t]", line, maxsplit=1)[0].split(","):
-                        self._lines.setdefault(name, []).append(line)
-
-    def keys_for(self, name: str) -> dict[str, Any]:
-        """Key type -> key for this host name (the first line wins, as in paramiko)."""
-        hashed = [h for h in self._lines if h.startswith("|1|") and _hashes_to(name, h)]
-        found: dict[str, Any] = {}
-        for line in [line for n in [name, *hashed] for line in self._lines.get(n, [])]:
-            try:
-                entry = paramiko.hostkeys.HostKeyEntry.from_line(line)
-            except (paramiko.SSHException, paramiko.hostkeys.InvalidHostKey, ValueError):
-                continue
-            if entry is not None:
-                found.setdefault(entry.key.get_name(), entry.key)
-        return found
-
-
-def _hashes_to(name: str, hashed: str) -> bool:
-    try:
-        return bool(paramiko.HostKeys.hash_host(name, hashed) == hashed)
-    except (ValueError, AssertionError):  # a malformed salt: matches nothing
-        return False
-
-
-_KNOWN_HOSTS: dict[str, tuple[tuple[int, int], KnownHosts]] = {}
-_KNOWN_HOSTS_LOCK = threading.Lock()
-
-
-def known_hosts(path: str) -> KnownHosts:
-    """The indexed file, read once per process while unchanged (workers share it)."""
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return KnownHosts(path)
-    stamp = (stat.st_mtime_ns, stat.st_size)
-    with _KNOWN_HOSTS_LOCK:
-        if path not in _KNOWN_HOSTS or _KNOWN_HOSTS[path][0] != stamp:
-            _KNOWN_HOSTS[path] = (stamp, KnownHosts(path))
-        return _KNOWN_HOSTS[path][1]
-
-
 class Session(CiscoAsaSSH):
     """netmiko's ASA connection that waits on the channel instead of sleeping.
 
@@ -141,27 +87,54 @@ class Session(CiscoAsaSSH):
 
     pipelines = False  # whether `show_many` may send its commands together
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        host_keys: HostKeyCheck | None = None,
+        deadline: Deadline | None = None,
+        label: str = "",
+        **kwargs: Any,
+    ) -> None:
         self._pending: list[str] = []
         self._poller: Any = None
         self._login_output = ""
         self._entered_config = False
+        self._host_keys = host_keys or HostKeyCheck()
+        self._deadline = deadline or Deadline(None)
+        self._label = label or str(kwargs.get("host", ""))
+        self._key_name = ""
+        self._deadline.arm(self._cut)
         super().__init__(*args, **kwargs)
 
-    def _build_ssh_client(self) -> Any:
-        """Give the client only this host's known keys, from a file parsed once per process.
+    def _cut(self) -> None:
+        """The budget ran out: close the connection under whatever is waiting on it."""
+        client = getattr(self, "remote_conn_pre", None)
+        transport = client.get_transport() if isinstance(client, paramiko.SSHClient) else None
+        if transport is not None:
+            transport.close()
+        conn = getattr(self, "remote_conn", None)
+        sock = getattr(conn, "sock", None)
+        if isinstance(sock, socket.socket):  # telnet: shut down, keep the descriptor ours
+            sock.shutdown(socket.SHUT_RDWR)
 
-        netmiko's client loads the whole `alt_key_file` for every connection, and paramiko's
-        loader compares each line with every line before it: 0.13 s of CPU per connection
-        for a 1,000-host file, so 130 s for a 1,000-device audit.
+    def _connect_params_dict(self) -> dict[str, Any]:
+        """paramiko's arguments after ssh_config (whose HostName names the key to look up)."""
+        params: dict[str, Any] = super()._connect_params_dict()
+        self._key_name = host_key_name(params["hostname"], int(params["port"]))
+        return params
+
+    def _build_ssh_client(self) -> paramiko.SSHClient:
+        """A client that knows only this host's keys and refuses others (`pixfix.hostkeys`).
+
+        netmiko's client would load whole known-hosts files for every connection (0.13 s of CPU
+        each for a 1,000-host file); the keys come from an index built once per process. The
+        transport thread logs under a channel naming the host (it has no fleet job's context).
         """
-        if not (self.alt_host_keys and self.alt_key_file) or self.system_host_keys:
-            return super()._build_ssh_client()
         client = paramiko.SSHClient()
-        client.set_missing_host_key_policy(self.key_policy)
-        name = self.host if self.port == 22 else f"[{self.host}]:{self.port}"
-        for keytype, key in known_hosts(self.alt_key_file).keys_for(name).items():
-            client.get_host_keys().add(name, keytype, key)
+        client.set_log_channel(host_channel("paramiko.transport", self._label))
+        client.set_missing_host_key_policy(VerifyPolicy(self._host_keys))
+        for keytype, key in self._host_keys.keys_for(self._key_name).items():
+            client.get_host_keys().add(self._key_name, keytype, key)
         return client
 
     # -- waiting on data --------------------------------------------------------------------
@@ -177,12 +150,14 @@ class Session(CiscoAsaSSH):
         return self._read_until(re.compile(pattern, re_flags), timeout)
 
     def _read_until(self, regex: re.Pattern[str], timeout: float) -> str:
-        deadline = time.monotonic() + timeout if timeout else math.inf
+        deadline = min(time.monotonic() + timeout if timeout else math.inf, self._deadline.at)
         output, searched, woke = "", 0, False
         while True:
             chunk = self.read_channel()
             output += chunk
             found = regex.search(output, max(0, searched - _OVERLAP))
+            if (found.end() if found else len(output)) > MAX_REPLY:
+                raise ReplyTooLarge(f"a reply exceeds {MAX_REPLY >> 20} MiB")
             if found:
                 self._read_buffer += output[found.end() :]
                 return output[: found.end()]
@@ -194,7 +169,7 @@ class Session(CiscoAsaSSH):
     def _wait_for_data(self, deadline: float, pattern: str) -> bool:
         """Block until the channel is readable; paramiko's `fileno()` exists for this."""
         left = deadline - time.monotonic()
-        if left <= 0:
+        if left <= 0 or self._deadline.expired:
             raise ReadTimeout(f"the device's reply never matched {pattern!r}")
         if self._poller is None:
             assert self.remote_conn is not None
@@ -204,6 +179,8 @@ class Session(CiscoAsaSSH):
 
     def _after_empty_wakeup(self) -> None:
         """Readable but nothing read: the device closed the channel (or stderr woke us)."""
+        if self._deadline.expired:
+            raise ReadTimeout("the session ran out of time")
         conn = self.remote_conn
         if isinstance(conn, paramiko.Channel) and (conn.closed or conn.eof_received):
             raise ReadException("the device closed the session")
@@ -212,15 +189,30 @@ class Session(CiscoAsaSSH):
     # -- commands sent ahead -----------------------------------------------------------------
     def read_channel(self) -> str:
         self._settle()
-        return str(super().read_channel())
+        with self._in_time():
+            return str(super().read_channel())
 
     def write_channel(self, out_data: str) -> None:
         self._settle()
-        super().write_channel(out_data)
+        self._write(out_data)
+
+    def _write(self, text: str) -> None:
+        with self._in_time():
+            super().write_channel(to_wire(text))
+
+    @contextmanager
+    def _in_time(self) -> Iterator[None]:
+        """A connection the budget's timer closed fails as the timeout it is."""
+        try:
+            yield
+        except (OSError, EOFError):
+            if self._deadline.expired:
+                raise ReadTimeout("the session ran out of time") from None
+            raise
 
     def _send_ahead(self, command: str) -> None:
         """Type a silent command now and read its echo and prompt with the next reply."""
-        super().write_channel(self.normalize_cmd(command))
+        self._write(self.normalize_cmd(command))
         self._pending.append(command)
 
     def _settle(self) -> None:
@@ -242,8 +234,11 @@ class Session(CiscoAsaSSH):
 
     def _read_reply(self, command: str) -> str:
         """Output between the command's echo and the next prompt, sanitised as netmiko does."""
-        self.read_until_pattern(re.escape(command))
-        body = self.read_until_pattern(self.prompt_pattern())
+        try:
+            self.read_until_pattern(re.escape(command))
+            body = self.read_until_pattern(self.prompt_pattern())
+        except ReplyTooLarge:
+            raise CollectError(f"reply to {command!r} exceeds {MAX_REPLY >> 20} MiB") from None
         self._take_prompt(body)
         return str(
             self._sanitize_output(
@@ -264,7 +259,7 @@ class Session(CiscoAsaSSH):
         """Run read commands: together in one write when `pipelines`, else one by one."""
         if not self.pipelines:
             return [self._one(command) for command in commands]
-        super().write_channel("".join(self.normalize_cmd(c) for c in commands))
+        self._write("".join(self.normalize_cmd(c) for c in commands))
         self._settle()
         return [self._read_reply(command) for command in commands]
 
@@ -349,7 +344,7 @@ class Session(CiscoAsaSSH):
         if self._entered_config:
             super().cleanup(command)
             return
-        super().write_channel(command + self.RETURN)
+        self._write(command + self.RETURN)
 
 
 class AsaSession(Session):
@@ -404,8 +399,10 @@ class ConnectParams:
     username: str
     password: str
     secret: str
-    timeout: float = 20.0
-    known_hosts: str | None = None
+    timeout: float = 20.0  # seconds for each step: connecting, logging in, each read
+    budget: float | None = None  # seconds for the whole session (None: no limit)
+    host_keys: HostKeyCheck = field(default_factory=HostKeyCheck)  # SSH: where keys are known
+    ssh_config: str | None = None  # SSH: an OpenSSH config file (ProxyCommand, ProxyJump)
 
     def __repr__(self) -> str:
         return f"ConnectParams(name={self.name!r}, host={self.host!r}, port={self.port})"
@@ -424,10 +421,10 @@ def _netmiko_args(params: ConnectParams) -> dict[str, Any]:
         "banner_timeout": params.timeout,
         "read_timeout_override": params.timeout,
         "fast_cli": True,
+        "encoding": WIRE,
     }
-    if params.transport == "ssh" and params.known_hosts:
-        args |= {"ssh_strict": True, "system_host_keys": False, "alt_host_keys": True,
-                 "alt_key_file": params.known_hosts}  # fmt: skip
+    if params.transport == "ssh" and params.ssh_config:
+        args["ssh_config_file"] = params.ssh_config
     return args
 
 
@@ -441,7 +438,7 @@ def show_many(session: Session, commands: Sequence[str]) -> list[str]:
     replies = session.show_many(commands)
     if len(replies) != len(commands) or not all(isinstance(r, str) for r in replies):
         raise CollectError(f"unexpected replies for {list(commands)!r}")
-    return replies
+    return [utf8(reply, command) for reply, command in zip(replies, commands, strict=True)]
 
 
 def pipelines(session: Session) -> bool:
@@ -449,74 +446,35 @@ def pipelines(session: Session) -> bool:
     return session.pipelines
 
 
-_DEVICE_FAILURES = (NetmikoBaseException, NetmikoTimeoutException, NetmikoAuthenticationException,
-                    paramiko.SSHException, OSError, EOFError)  # fmt: skip
-
-
 @contextmanager
 def open_session(params: ConnectParams) -> Iterator[Session]:
     """A logged-in, enabled session; device errors come out as `DeviceError` subclasses."""
     cls = PixTelnetSession if params.transport == "telnet" else AsaSession
+    if params.transport == "ssh" and params.ssh_config and not os.path.isfile(params.ssh_config):
+        raise ConnectError(f"ssh_config {params.ssh_config}: no such file")
+    deadline = Deadline(params.budget)
     try:
-        conn = cls(**_netmiko_args(params))
-    except _DEVICE_FAILURES as exc:
-        raise map_error(exc, params) from exc
+        conn = cls(**_netmiko_args(params), host_keys=params.host_keys, deadline=deadline,
+                   label=params.name)  # fmt: skip
+    except (*DEVICE_FAILURES, ValueError) as exc:  # ValueError: netmiko's ssh_config checks
+        deadline.cancel()
+        raise _login_error(exc, params, deadline) from exc
+    except BaseException:
+        deadline.cancel()
+        raise
     try:
         yield conn
-    except _DEVICE_FAILURES as exc:
+    except DEVICE_FAILURES as exc:
         raise map_error(exc, params) from exc
     finally:
-        _quiet_disconnect(conn)
+        deadline.cancel()
+        quiet_disconnect(conn)
 
 
-def _quiet_disconnect(conn: Session) -> None:
-    with suppress(OSError, EOFError, NetmikoBaseException, paramiko.SSHException):
-        conn.disconnect()
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    """The exception and its causes: netmiko wraps a refused connection in its own timeout."""
-    seen: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in seen:
-        seen.append(current)
-        # paramiko reports refused connections per address inside NoValidConnectionsError
-        seen.extend(getattr(current, "errors", {}).values())
-        current = current.__cause__ or current.__context__
-    return seen
-
-
-def _first_sentence(exc: BaseException, params: ConnectParams) -> str:
-    text = " ".join(str(exc).split())
-    if params.password:
-        text = text.replace(params.password, "****")
-    if params.secret:
-        text = text.replace(params.secret, "****")
-    return (text.split(". ")[0] or type(exc).__name__)[:160]
-
-
-def map_error(exc: BaseException, params: ConnectParams) -> DeviceError:  # noqa: PLR0911
-    """One line saying what went wrong, never a password."""
-    where = f"{params.host}:{params.port}"
-    chain = _chain(exc)
-    text = _first_sentence(exc, params)
-    if any(isinstance(e, ConnectionRefusedError) for e in chain):
-        return ConnectError(f"connection refused by {where}")
-    if isinstance(exc, NetmikoAuthenticationException | paramiko.AuthenticationException):
-        detail = "enable refused" if "enable" in text else "authentication failed"
-        return AuthError(f"{detail} at {where}")
-    everything = " ".join(str(e) for e in chain)
-    bad_key = any(isinstance(e, paramiko.BadHostKeyException) for e in chain)
-    if bad_key or "does not match" in everything:
-        return ConnectError(f"host key changed for {where}: refusing to connect")
-    if "not found in known_hosts" in everything:
-        return ConnectError(f"host key unknown for {where}: not in the known-hosts file")
-    if isinstance(exc, ReadTimeout):
-        return CollectError(f"no complete reply from {where} within {params.timeout:g} s: {text}")
-    if isinstance(exc, ReadException):
-        return CollectError(f"no complete reply from {where}: {text}")
-    if any(isinstance(e, socket.timeout | TimeoutError | NetmikoTimeoutException) for e in chain):
-        return ConnectError(f"timed out connecting to {where} after {params.timeout:g} s: {text}")
-    if isinstance(exc, OSError | EOFError | paramiko.SSHException):
-        return ConnectError(f"connection to {where} failed: {text}")
-    return CollectError(f"{type(exc).__name__} from {where}: {text}")
+def _login_error(exc: BaseException, params: ConnectParams, deadline: Deadline) -> DeviceError:
+    """A session the budget's timer cut before it was up timed out connecting (unless it was
+    already reading, where the read's own timeout says more)."""
+    if deadline.expired and not isinstance(exc, ReadException):
+        where = f"{params.host}:{params.port}"
+        return ConnectError(f"timed out connecting to {where} after {deadline.seconds:g} s")
+    return map_error(exc, params)

@@ -24,6 +24,7 @@ from pixfix.apply_cmd import (
 )
 from pixfix.apply_report import console_text
 from pixfix.apply_run import Effects
+from pixfix.cli.options import host_key_options
 from pixfix.errors import InputError
 from pixfix.fleet import reporter_for
 
@@ -84,6 +85,7 @@ _SHARED_OPTIONS = [
         show_default=True,
         help="Seconds to wait for another run's lock on a device.",
     ),
+    host_key_options,
     click.option("-q", "--quiet", is_flag=True, help="No progress output."),
 ]
 """Options apply and rollback share, in the order --help lists them."""

@@ -10,9 +10,11 @@ import click
 
 from pixfix.audit import audit_offline
 from pixfix.cli.inventory import skipped_note
+from pixfix.cli.options import host_key_options
 from pixfix.collect import CollectOptions, audit_host, config_saver
 from pixfix.errors import InputError
 from pixfix.fleet import reporter_for, run_fleet
+from pixfix.hostkeys import KeyOptions
 from pixfix.inventory import Host, load_inventory, select_hosts
 from pixfix.logsetup import color_wanted, per_host
 from pixfix.model import DeviceResult
@@ -40,6 +42,7 @@ _FORMATS = [f.value for f in Format]
 @click.option("--timeout", type=click.FloatRange(1, 3600), default=30.0, show_default=True)
 @click.option("--save-configs", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--probe", "with_probe", is_flag=True, help="Also probe each host's mx from outside.")
+@host_key_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def audit(
     *,
@@ -53,12 +56,16 @@ def audit(
     timeout: float,
     save_configs: Path | None,
     with_probe: bool,
+    known_hosts: Path | None,
+    trust_new_keys: bool,
     quiet: bool,
 ) -> None:
     """Find every PIX/ASA/FWSM (and context) whose SMTP inspection breaks mail.
 
     --limit: commas inside one value mean AND, repeating --limit means OR. --timeout is per
-    host, in seconds. --save-configs keeps each collected config (0600, name@context.cfg).
+    host, in seconds (its whole session). --save-configs keeps each collected config (0600,
+    name@context.cfg). SSH host keys must be known (inventory known_hosts, ~/.ssh/known_hosts,
+    pixfix's own file); --trust-new-keys records unknown ones.
     --probe adds, for hosts with `mx`, the SMTP probe's verdict and whether it agrees with the
     configuration (a compliant device behind which the probe sees Mailguard: another device in
     the path may be inspecting).
@@ -73,7 +80,8 @@ def audit(
         if inventory is None or paths:
             raise InputError("give -i INVENTORY (or --offline PATH... for saved configs)")
         saver = config_saver(save_configs) if save_configs else None
-        options = CollectOptions(timeout=timeout, save_config=saver)
+        keys = KeyOptions(known_hosts=known_hosts, trust_new=trust_new_keys)
+        options = CollectOptions(timeout=timeout, save_config=saver, host_keys=keys)
         results, hosts = _live(inventory, limits, options, workers=workers, quiet=quiet)
         extra = transport_extra(results, {h.name: h.transport.value for h in hosts})
         if with_probe:

@@ -28,7 +28,9 @@ from pixfix.approval import (
     utc_stamp,
 )
 from pixfix.audit import audit_config
+from pixfix.cli.options import host_key_options
 from pixfix.errors import InputError
+from pixfix.hostkeys import KeyOptions
 from pixfix.inventory import Host, load_inventory, select_hosts
 from pixfix.model import Collected, DeviceResult, Status
 from pixfix.plan import DeviceMeta, Mode, PlanEntry, Reload, plan_entry
@@ -76,6 +78,7 @@ OFFLINE_META = DeviceMeta(transport="offline", managed_by=None, role=None)
 )
 @click.option("--workers", type=click.IntRange(1, 500), default=10, show_default=True)
 @click.option("--timeout", type=click.FloatRange(1, 3600), default=30.0, show_default=True)
+@host_key_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def plan(
     *,
@@ -88,6 +91,8 @@ def plan(
     out: Path,
     workers: int,
     timeout: float,
+    known_hosts: Path | None,
+    trust_new_keys: bool,
     quiet: bool,
 ) -> None:
     """Plan the fix for every device (or context) and write it to the directory --out.
@@ -106,7 +111,10 @@ def plan(
     else:
         if inventory is None or paths:
             raise InputError("give -i INVENTORY (or --offline PATH... for saved configurations)")
-        inputs = live_inputs(inventory, limits, timeout=timeout, workers=workers, quiet=quiet)
+        keys = KeyOptions(known_hosts=known_hosts, trust_new=trust_new_keys)
+        inputs = live_inputs(
+            inventory, limits, timeout=timeout, workers=workers, quiet=quiet, keys=keys
+        )
     devices = plan_devices(inputs, mode=Mode(mode), reload=Reload(reload_))
     header = PlanHeader(
         plan_id=secrets.token_hex(4),
@@ -176,7 +184,13 @@ def collected_from_text(name: str, context: str | None, text: str) -> Collected:
 
 
 def live_inputs(
-    path: Path, limits: Sequence[str], *, timeout: float, workers: int, quiet: bool
+    path: Path,
+    limits: Sequence[str],
+    *,
+    timeout: float,
+    workers: int,
+    quiet: bool,
+    keys: KeyOptions,
 ) -> list[Planned]:
     """Read every selected host (read-only, like `pixfix audit -i`), with its plan metadata."""
     loaded = load_inventory(path)
@@ -187,17 +201,22 @@ def live_inputs(
         raise InputError(f"{path}: --limit selects no host")
     from pixfix.collect import CollectOptions, collect_host  # noqa: PLC0415 (netmiko: live only)
     from pixfix.fleet import reporter_for, run_fleet  # noqa: PLC0415
+    from pixfix.logsetup import per_host  # noqa: PLC0415
 
-    options = CollectOptions(timeout=timeout)
-    per_host = run_fleet(
+    options = CollectOptions(timeout=timeout, host_keys=keys)
+    collected = run_fleet(
         hosts,
-        lambda host: collect_host(host, options),
+        per_host(lambda host: collect_host(host, options), _name),
         workers=workers,
-        label=lambda host: host.name,
+        label=_name,
         outcome=lambda got: ", ".join(c.result.status.value for c in got),
         reporter=reporter_for(quiet=quiet),
     )
-    return [(c, _meta(host, c)) for host, got in zip(hosts, per_host, strict=True) for c in got]
+    return [(c, _meta(host, c)) for host, got in zip(hosts, collected, strict=True) for c in got]
+
+
+def _name(host: Host) -> str:
+    return host.name
 
 
 def _meta(host: Host, collected: Collected) -> DeviceMeta:

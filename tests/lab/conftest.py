@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
+from pixfix.hostkeys import HostKeyCheck
 from pixfix.transport import ConnectParams
 
 LAB_USER, LAB_PASS, LAB_SECRET = "labuser-4b1d", "labpass-7f3a", "labenable-92ce"
@@ -60,8 +61,14 @@ class Lab:
             "password": LAB_PASS,
             "secret": LAB_SECRET,
             "timeout": 15.0,
+            "host_keys": HostKeyCheck(files=(str(self.known_hosts),)),
         }
         return ConnectParams(**(values | over))
+
+    @property
+    def known_hosts(self) -> Path:
+        """The lab's stable keys, written beside its inventory by `lab up --inventory-out`."""
+        return self.inventory.with_name(f"{self.inventory.stem}_known_hosts")
 
     def netmiko_args(self, name: str) -> dict[str, Any]:
         host = self.hosts[name]

@@ -1,9 +1,9 @@
-"""SSH host keys against the lab: verified, unknown, trusted-new and changed keys.
+"""SSH host keys against the lab (verified, unknown, trusted-new and changed keys) and jump hosts.
 
 Every run gets its own HOME and XDG_CONFIG_HOME, so `~/.ssh/known_hosts` and pixfix's own
-known-hosts file (`$XDG_CONFIG_HOME/pixfix/known_hosts`) are the test's. Tests marked
-xfail(strict=True) need the host-key change in transport.py (a verifying paramiko policy, several
-known-hosts files, fingerprints in the messages; `--known-hosts` and `--trust-new-keys` on audit).
+known-hosts file (`$XDG_CONFIG_HOME/pixfix/known_hosts`) are the test's (pixfix.hostkeys: a
+verifying paramiko policy, several known-hosts files, fingerprints in the messages;
+`--known-hosts` and `--trust-new-keys` on audit).
 """
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ import pytest
 import yaml
 
 pytestmark = pytest.mark.timeout(180)
-
-NEEDS_TRANSPORT = "needs transport change: host-key verification design (see the module docstring)"
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +98,6 @@ def test_a_changed_key_is_refused(lab: Any, tmp_path: Path) -> None:
     assert all(error.startswith("host key changed for 127.0.0.1:") for error in errors), errors
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_TRANSPORT)
 def test_a_changed_key_names_the_old_and_the_new_fingerprint(lab: Any, tmp_path: Path) -> None:
     other, old = _other_key()
     _known_hosts(lab, tmp_path / "inv" / "kh", other)
@@ -110,7 +107,6 @@ def test_a_changed_key_names_the_old_and_the_new_fingerprint(lab: Any, tmp_path:
         assert f"expected ssh-rsa {old}, got ssh-rsa {new}" in error
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_TRANSPORT)
 def test_an_unknown_key_fails_the_device_with_its_fingerprint(lab: Any, tmp_path: Path) -> None:
     (tmp_path / "inv").mkdir()
     devices = _audit(lab, tmp_path, _inventory(lab, tmp_path / "inv", None))
@@ -124,7 +120,6 @@ def test_an_unknown_key_fails_the_device_with_its_fingerprint(lab: Any, tmp_path
     assert not (tmp_path / "config" / "pixfix" / "known_hosts").exists()
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_TRANSPORT)
 def test_trust_new_keys_records_them_in_pixfixs_own_file(lab: Any, tmp_path: Path) -> None:
     (tmp_path / "inv").mkdir()
     inventory = _inventory(lab, tmp_path / "inv", None)
@@ -138,7 +133,6 @@ def test_trust_new_keys_records_them_in_pixfixs_own_file(lab: Any, tmp_path: Pat
     assert _errors(_audit(lab, tmp_path, inventory)) == []  # known now, no flag needed
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_TRANSPORT)
 def test_the_users_known_hosts_is_a_source(lab: Any, tmp_path: Path) -> None:
     (tmp_path / "inv").mkdir()
     inventory = _inventory(lab, tmp_path / "inv", None)
@@ -150,9 +144,75 @@ def test_the_users_known_hosts_is_a_source(lab: Any, tmp_path: Path) -> None:
     assert all(error.startswith("host key changed") for error in errors)
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_TRANSPORT)
 def test_known_hosts_option_replaces_every_other_source(lab: Any, tmp_path: Path) -> None:
     _known_hosts(lab, tmp_path / "inv" / "kh", _other_key()[0])  # the inventory's: wrong
     good = _known_hosts(lab, tmp_path / "elsewhere" / "kh", _lab_key()[0])
     inventory = _inventory(lab, tmp_path / "inv", "kh")
     assert _errors(_audit(lab, tmp_path, inventory, "--known-hosts", str(good))) == []
+
+
+# ---- jump hosts: the inventory's ssh_config, as netmiko reads it ------------------------------
+
+_RELAY = """\
+import os, socket, sys, threading
+marker, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+with open(marker, "a") as out:
+    out.write(f"{host}:{port}\\n")
+upstream = socket.create_connection((host, port))
+def up():
+    while data := os.read(0, 65536):
+        upstream.sendall(data)
+    upstream.shutdown(socket.SHUT_WR)
+threading.Thread(target=up, daemon=True).start()
+while data := upstream.recv(65536):
+    os.write(1, data)
+"""
+
+
+def _jump_config(lab: Any, folder: Path) -> tuple[Path, Path]:
+    """An OpenSSH config sending every lab device through a ProxyCommand relay (a TCP relay
+    that notes each connection it carries), with the device names as aliases."""
+    relay, marker = folder / "relay.py", folder / "relayed"
+    relay.write_text(_RELAY)
+    config = folder / "jump.cfg"
+    config.write_text(
+        "".join(
+            f"Host {name}\n  HostName {h['host']}\n  Port {h['port']}\n"
+            f"  ProxyCommand {sys.executable} {relay} {marker} %h %p\n"
+            for name, h in lab.hosts.items()
+        )
+    )
+    return config, marker
+
+
+def test_an_audit_goes_through_the_jump_host_of_its_ssh_config(lab: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "inv"
+    folder.mkdir()
+    config, marker = _jump_config(lab, folder)
+    document = yaml.safe_load(lab.inventory.read_text())
+    document["known_hosts"] = str(lab.inventory.with_name(f"{lab.inventory.stem}_known_hosts"))
+    document["defaults"]["ssh_config"] = config.name  # relative to the inventory
+    for name, host in document["hosts"].items():
+        host["host"] = name  # an alias only the ssh_config resolves
+    inventory = folder / "inventory.yaml"
+    inventory.write_text(yaml.safe_dump(document))
+    devices = _audit(lab, tmp_path, inventory)
+    assert _errors(devices) == []
+    assert sorted(marker.read_text().split()) == sorted(
+        f"{h['host']}:{h['port']}" for h in lab.hosts.values()
+    )
+
+
+def test_a_missing_ssh_config_fails_the_device_instead_of_going_direct(
+    lab: Any, tmp_path: Path
+) -> None:
+    folder = tmp_path / "inv"
+    folder.mkdir()
+    document = yaml.safe_load(lab.inventory.read_text())
+    document["known_hosts"] = str(lab.inventory.with_name(f"{lab.inventory.stem}_known_hosts"))
+    document["defaults"]["ssh_config"] = "absent.cfg"
+    inventory = folder / "inventory.yaml"
+    inventory.write_text(yaml.safe_dump(document))
+    errors = _errors(_audit(lab, tmp_path, inventory))
+    assert len(errors) == 2
+    assert all("absent.cfg: no such file" in error for error in errors), errors

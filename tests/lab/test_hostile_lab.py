@@ -2,9 +2,9 @@
 `pixfix audit` and `pixfix plan`: each ends as that device's own outcome within its timeout, the
 rest of the fleet finishes, and nothing a device sends can act in a report.
 
-Tests marked xfail(strict=True) need a change in the read path (transport.py / collect.py, owned
-elsewhere); the reason names the change. When it lands they pass, and strict makes them fail
-until the mark is removed.
+The read path's limits are in pixfix.read_limits: a cap on the bytes of one reply, strict UTF-8
+(the channel read as latin-1), and a wall-clock budget per host; paramiko's transport thread logs
+under a channel that names its host.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def test_hostile_devices_end_as_their_own_error_and_the_rest_finishes(audited: A
             status,
             lines,
         )
-    # each read is bounded by the timeout; the whole run by a few of them (see the xfail below)
+    # each host is bounded by its timeout; the whole run by a few of them
     assert elapsed < 3 * TIMEOUT + 10
 
 
@@ -133,23 +133,12 @@ def test_bad_bytes_never_crash_a_run_nor_pass_for_compliant(audited: Any) -> Non
     assert b"Traceback" not in run.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs transport change: a cap on the bytes one command may return (transport.show "
-    "raising CollectError 'reply exceeds N MiB'); today 24 MiB are read and audited",
-)
 def test_a_huge_configuration_is_refused_not_read(audited: Any) -> None:
     devices, _, _ = audited
     assert devices["h-huge"]["status"] == "error"
     assert "MiB" in devices["h-huge"]["error"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs transport change: netmiko decodes with errors='ignore' and drops bytes that "
-    "are not UTF-8; read as latin-1 and decode strictly in transport.show (CollectError naming "
-    "the command) so altered text is never audited",
-)
 @pytest.mark.parametrize("name", ["h-utf8", "h-utf8-pix"])
 def test_bytes_that_are_not_utf8_make_the_device_an_error(audited: Any, name: str) -> None:
     devices, _, _ = audited
@@ -157,12 +146,6 @@ def test_bytes_that_are_not_utf8_make_the_device_an_error(audited: Any, name: st
     assert "UTF-8" in devices[name]["error"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs collect/transport change: a wall-clock budget per host (deadline passed to "
-    "every read, and a timer that closes the session when it expires); today netmiko's prompt "
-    "search adds its own sleeps after a read timeout, about 3 s past --timeout",
-)
 def test_every_hostile_host_ends_within_its_timeout(lab: Any) -> None:
     _, baseline = _audit(lab, "--format", "json", "--limit", "good-asa")
     run, elapsed = _audit(lab, "--format", "json", *_limits(ENDS_AS_ERROR))
@@ -206,7 +189,7 @@ def test_no_device_text_can_act_in_a_plan_report(lab: Any, tmp_path: Path) -> No
     assert "good-asa" in html and "h-noprompt" in html
 
 
-# ---- logging: `pixfix -vvv --log-file` ----------------------------------------------------
+# ---- logging: the CLI group's -vvv --log-file ------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -232,11 +215,6 @@ def test_debug_logs_never_hold_a_secret_or_an_escape(debug_log: tuple[str, str])
     assert not _CONTROL.search(text + stderr)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs run_fleet (or cli/audit.py) to run each job in logsetup.per_host: thread "
-    "pools do not carry the host context into their threads",
-)
 def test_every_device_line_of_the_debug_log_names_its_host(debug_log: tuple[str, str]) -> None:
     text, _ = debug_log
     device_lines = [line for line in text.splitlines() if re.search(r"\] (netmiko|paramiko)", line)]

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from pixfix.hostkeys import HostKeyCheck
 from pixfix.inventory import load_inventory
 from pixfix.transport import open_session
 
@@ -143,7 +144,7 @@ def test_generated_fleet_inventory_loads_with_its_known_hosts(
         f"[127.0.0.1]:{lab.hosts[n]['port']}" for n in ssh
     ]
     assert len({s["software"] for s in lab.status().values()}) >= 3  # a mix of trains
-    with open_session(lab.params(ssh[0], known_hosts=str(known))) as conn:  # strict host key check
+    with open_session(lab.params(ssh[0], host_keys=HostKeyCheck(files=(str(known),)))) as conn:
         assert conn.find_prompt() == f"{ssh[0]}#"
 
 

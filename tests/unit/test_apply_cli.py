@@ -28,9 +28,10 @@ from pixfix.audit import audit_config
 from pixfix.cli import PixfixGroup
 from pixfix.cli import apply as apply_cli
 from pixfix.cli.plan import plan_devices
-from pixfix.collect import Collected
+from pixfix.collect import Collected, ConnectOptions
 from pixfix.device_ops import DeviceIO
 from pixfix.errors import AuthError
+from pixfix.hostkeys import KeyOptions
 from pixfix.inventory import Host
 from pixfix.lab.device import Device, Faults
 from pixfix.lab.fleet import FleetOptions, build_devices, default_specs
@@ -57,6 +58,7 @@ class Fleet:
     offset: timedelta = timedelta(0)
     per_connect: timedelta = timedelta(0)  # how far a connection moves the clock on
     connects: list[str] = field(default_factory=list)
+    host_keys: list[KeyOptions] = field(default_factory=list)
 
     def clock(self) -> datetime:
         """Real time (`--window now/...` is read from it) moved on by fake sleeps."""
@@ -66,8 +68,9 @@ class Fleet:
         self.offset += timedelta(seconds=seconds)
 
     @contextlib.contextmanager
-    def connect(self, host: Host, timeout: float) -> Iterator[DeviceIO]:
+    def connect(self, host: Host, options: ConnectOptions) -> Iterator[DeviceIO]:
         self.connects.append(host.name)
+        self.host_keys.append(options.host_keys)
         self.offset += self.per_connect
         device = self.devices[host.name]
         if device.faults.wrong_credentials:
@@ -180,6 +183,15 @@ def statuses(document: dict[str, Any]) -> dict[str, str]:
         d["name"] + (f"/{d['context']}" if d["context"] else ""): d["status"]
         for d in document["devices"]
     }
+
+
+def test_host_key_options_reach_every_connection(cli: click.Group, fleet: Fleet) -> None:
+    result = apply(cli, fleet, "--dry-run", "--known-hosts", "kh", "--trust-new-keys")
+    assert result.exit_code in (0, 1), result.output
+    assert fleet.host_keys and set(fleet.host_keys) == {
+        KeyOptions(known_hosts=Path("kh"), trust_new=True)
+    }
+    assert "--known-hosts" in run(cli, "rollback", "--help").output
 
 
 # ---- refused before any device --------------------------------------------------------------

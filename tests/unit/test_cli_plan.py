@@ -16,6 +16,7 @@ import pixfix.lab
 from pixfix.cli import PixfixGroup
 from pixfix.cli import plan as plan_cli
 from pixfix.collect import Collected, CollectOptions
+from pixfix.hostkeys import KeyOptions
 from pixfix.inventory import Host
 
 LAB_CONFIGS = Path(pixfix.lab.__file__).parent / "configs"
@@ -267,6 +268,25 @@ def test_live_plan_never_writes_inventory_secrets(
     report = (out / "report.md").read_text()
     assert "**legacy telnet**" in report
     assert "**managed by CSM**" in report
+
+
+def test_host_key_options_reach_the_collector(
+    cli: click.Group, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text("defaults: {username: a, password: b}\nhosts:\n  fw1: {host: 192.0.2.1}\n")
+    seen: list[CollectOptions] = []
+
+    def fake_collect(host: Host, options: CollectOptions) -> list[Collected]:
+        seen.append(options)
+        text = (LAB_CONFIGS / "lab-asa84.cfg").read_text() + ": end\n"
+        return [plan_cli.collected_from_text(host.name, None, text)]
+
+    monkeypatch.setattr("pixfix.collect.collect_host", fake_collect)
+    args = ["--known-hosts", tmp_path / "kh", "--trust-new-keys", "-q"]
+    result = run(cli, "plan", "-i", inventory, "--out", tmp_path / "plan", *args)
+    assert result.exit_code == 0, result.output
+    assert [o.host_keys for o in seen] == [KeyOptions(known_hosts=tmp_path / "kh", trust_new=True)]
 
 
 def test_wrong_out_is_refused_before_any_device_is_read(

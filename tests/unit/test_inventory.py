@@ -366,6 +366,23 @@ def test_relative_known_hosts_resolve_against_the_inventory_folder(
     assert inv.hosts[0].known_hosts == tmp_path / expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("defaults: {ssh_config: jump.cfg}\nhosts:\n  fw1: {host: a}\n", "sub/jump.cfg"),
+        ("groups: {dmz: {ssh_config: ../j}}\nhosts:\n  fw1: {host: a, groups: [dmz]}\n", "j"),
+        ("hosts:\n  fw1: {host: a, ssh_config: ssh/cfg}\n", "sub/ssh/cfg"),
+    ],
+)
+def test_ssh_config_resolves_against_the_inventory_folder(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    (tmp_path / "sub").mkdir()
+    inv = load_inventory(write(tmp_path / "sub", text), environ=ENV)
+    assert inv.hosts[0].ssh_config is not None
+    assert inv.hosts[0].ssh_config.resolve() == (tmp_path / expected).resolve()
+
+
 def test_absolute_known_hosts_is_kept(tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere" / "kh"
     text = f"hosts:\n  fw1: {{host: a, known_hosts: '{elsewhere}'}}\n"

@@ -8,12 +8,17 @@ tests/lab/test_transport_speed_lab.py.
 
 from __future__ import annotations
 
+import doctest
+import math
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from netmiko.exceptions import NetmikoAuthenticationException, ReadException, ReadTimeout
 
+from pixfix import read_limits, transport
 from pixfix.errors import CollectError
 from pixfix.transport import (
     MORE,
@@ -304,3 +309,60 @@ def test_a_closed_session_is_a_collect_error_saying_so() -> None:
     mapped = map_error(ReadException("the device closed the session"), PARAMS)
     assert isinstance(mapped, CollectError)
     assert "closed the session" in str(mapped) and "192.0.2.1:22" in str(mapped)
+
+
+# ---- what a device may send: the reply cap and strict UTF-8 (pixfix.read_limits) -----------
+
+
+def test_a_reply_over_the_cap_is_an_error_naming_the_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(transport, "MAX_REPLY", 1000)  # CONFIG: about 1,500
+    session = prepared(Cli(), size=512)
+    with pytest.raises(CollectError, match=r"reply to 'show running-config' exceeds"):
+        show_many(session, ["show version", "show running-config"])
+
+
+def test_bytes_that_are_not_utf8_are_an_error_naming_the_command() -> None:
+    cli = Cli()
+    cli.replies["show version"] = VERSION + NL + "banner caf\xe9"  # latin-1 0xE9 on the wire
+    session = prepared(cli)
+    with pytest.raises(CollectError, match=r"reply to 'show version' is not valid UTF-8"):
+        show_many(session, ["show failover", "show version"])
+
+
+def test_utf8_from_the_device_and_typed_by_us_is_kept_whole() -> None:
+    cli = Cli()
+    cli.replies["show version"] = VERSION + NL + "banner caf\xc3\xa9"  # UTF-8 bytes, as read
+    session = prepared(cli)
+    assert show_many(session, ["show version"])[0].endswith("banner café")
+    session.write_channel("é\n")
+    assert cli.writes[-1] == "\xc3\xa9\n"  # its UTF-8 bytes, which netmiko sends as latin-1
+
+
+def test_read_limits_docstring_examples_run() -> None:
+    result = doctest.testmod(read_limits)
+    assert result.failed == 0 and result.attempted > 0
+
+
+def test_a_deadline_cuts_once_at_its_end_and_none_never() -> None:
+    cut = threading.Event()
+    deadline = read_limits.Deadline(0.05)
+    deadline.arm(cut.set)
+    assert cut.wait(2) and deadline.expired
+    endless = read_limits.Deadline(None)
+    endless.arm(lambda: pytest.fail("cut without a budget"))
+    assert endless.at == math.inf and not endless.expired
+    cancelled = read_limits.Deadline(0.05)
+    cancelled.arm(lambda: pytest.fail("cut after cancel"))
+    cancelled.cancel()
+    time.sleep(0.1)
+    assert not cancelled.expired
+
+
+def test_reads_end_at_the_sessions_deadline_not_their_own_timeout() -> None:
+    session = connect(AsaSession, Cli(), deadline=read_limits.Deadline(0.0))  # the real wait
+    started = time.monotonic()
+    with pytest.raises(ReadTimeout):
+        session.read_until_pattern("never printed", read_timeout=60)
+    assert time.monotonic() - started < 1
