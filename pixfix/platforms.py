@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from pixfix.model import Platform, Software, Train, VersionTuple
@@ -18,11 +18,11 @@ from pixfix.model import Platform, Software, Train, VersionTuple
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TrainFacts:
-    config_command: str  # lists the running configuration
-    startup_command: str  # lists the saved configuration
-    has_failover_show: bool
-    leave_config: str
+    leave_config: str  # `exit` on PIX <= 6.3 / FWSM 2 (no `end` there), else `end`
     error_pattern: str
+    config_command: str = "show running-config"  # lists the running configuration
+    startup_command: str = "show startup-config"  # lists the saved configuration
+    has_failover_show: bool = True
     enter_config: str = "configure terminal"
     save_command: str = "write memory"  # inside the changed context; never `write memory all`
     reload_command: str = "reload"  # prompts (save? proceed?) are answered by apply
@@ -40,51 +40,27 @@ def _templates(**by_mode: str) -> Mapping[str, str]:
     return MappingProxyType(by_mode)
 
 
+_FIXUP = TrainFacts(leave_config="exit", error_pattern=_PIX_ERRORS)
+_MPF = TrainFacts(leave_config="end", error_pattern=_ASA_ERRORS, has_contexts=True)
+
 FACTS: dict[Train, TrainFacts] = {
-    Train.PIX4_MAILHOST: TrainFacts(
+    Train.PIX4_MAILHOST: replace(
+        _FIXUP,
         config_command="write terminal",
         startup_command="show configure",
-        has_failover_show=True,
-        leave_config="exit",
-        error_pattern=_PIX_ERRORS,
         templates=_templates(disable="pix4_mailhost_disable.j2"),
     ),
-    Train.PIX_FIXUP: TrainFacts(
-        config_command="show running-config",
-        startup_command="show startup-config",
-        has_failover_show=True,
-        leave_config="exit",
-        error_pattern=_PIX_ERRORS,
-        templates=_templates(disable="pix_fixup_disable.j2"),
+    Train.PIX_FIXUP: replace(_FIXUP, templates=_templates(disable="pix_fixup_disable.j2")),
+    Train.FWSM_FIXUP: replace(
+        _FIXUP, has_contexts=True, templates=_templates(disable="fwsm_fixup_disable.j2")
     ),
-    Train.FWSM_FIXUP: TrainFacts(
-        config_command="show running-config",
-        startup_command="show startup-config",
-        has_failover_show=True,
-        leave_config="exit",
-        error_pattern=_PIX_ERRORS,
-        has_contexts=True,
-        templates=_templates(disable="fwsm_fixup_disable.j2"),
-    ),
-    Train.MPF: TrainFacts(
-        config_command="show running-config",
-        startup_command="show startup-config",
-        has_failover_show=True,
-        leave_config="end",
-        error_pattern=_ASA_ERRORS,
-        has_contexts=True,
+    Train.MPF: replace(
+        _MPF,
         inspect_protocol="esmtp",
         templates=_templates(disable="mpf_disable.j2", tune="mpf_tune.j2"),
     ),
-    Train.FWSM_MPF: TrainFacts(
-        config_command="show running-config",
-        startup_command="show startup-config",
-        has_failover_show=True,
-        leave_config="end",
-        error_pattern=_ASA_ERRORS,
-        has_contexts=True,
-        inspect_protocol="smtp",
-        templates=_templates(disable="fwsm_mpf_disable.j2"),
+    Train.FWSM_MPF: replace(
+        _MPF, inspect_protocol="smtp", templates=_templates(disable="fwsm_mpf_disable.j2")
     ),
 }
 
