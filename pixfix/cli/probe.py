@@ -14,11 +14,9 @@ from pixfix.inventory import load_inventory, select_hosts
 from pixfix.probe import (
     Target,
     parse_target,
-    probe_exit_code,
     probe_many,
-    render_probe_json,
-    render_probe_table,
 )
+from pixfix.report_probe import probe_exit_code, render_probe_json, render_probe_table
 
 logger = logging.getLogger(__name__)
 

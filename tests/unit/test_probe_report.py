@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -9,11 +10,9 @@ import pytest
 from pixfix.probe import (
     ProbeResult,
     Target,
-    probe_exit_code,
-    render_probe_json,
-    render_probe_table,
 )
 from pixfix.probe_classify import Exchange, ReplyEnd, Signature, SignatureName, Step, Verdict
+from pixfix.report_probe import probe_exit_code, render_probe_json, render_probe_table
 
 GREETING = Exchange(
     step=Step.GREETING, sent=None, code=220, lines=("220 ****0*2***",), end=ReplyEnd.COMPLETE
@@ -120,3 +119,12 @@ def test_json_carries_signatures_evidence_and_transcript() -> None:
 
 def test_clean_json_says_no_signature_seen() -> None:
     assert json.loads(render_probe_json([CLEAN]))[0]["summary"] == "no signature seen"
+
+
+def test_table_strips_escape_sequences_a_server_sent() -> None:
+    hostile = Signature(
+        name=SignatureName.MASKED_BANNER, evidence=("220 \x1b]0;owned\x07\x1b[31m****",)
+    )
+    shown = render_probe_table([dataclasses.replace(MAILGUARD, signatures=(hostile,))])
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert "masked-banner: 220 ****" in shown
