@@ -24,13 +24,6 @@ pytestmark = pytest.mark.timeout(300)
 
 BASE_PORT = 23522
 PASSWORDS = ("labpass-7f3a", "labenable-92ce")
-RUNNER = (
-    "from pixfix.cli import main\n"
-    "from pixfix.cli.apply import apply, rollback\n"
-    "main.add_command(apply)\n"
-    "main.add_command(rollback)\n"
-    "main()\n"
-)
 ASA = {"software": "ASA 8.4(7)", "transport": "ssh", "config": "lab-asa84.cfg"}
 PIX = {"software": "PIX 6.3(5)", "transport": "telnet", "config": "lab-pix63.cfg"}
 DEVICES: dict[str, dict[str, Any]] = {
@@ -75,7 +68,7 @@ class Faulty:
             "PIXFIX_STATE_DIR": str(self.folder / "state"),
         }
         done = subprocess.run(
-            [sys.executable, "-c", RUNNER, *map(str, args)],
+            [sys.executable, "-m", "pixfix", *map(str, args)],
             env=env,
             cwd=self.folder,
             capture_output=True,

@@ -32,13 +32,6 @@ pytestmark = pytest.mark.timeout(300)
 
 BASE_PORT = 22522
 PASSWORDS = ("labpass-7f3a", "labenable-92ce")
-RUNNER = (
-    "from pixfix.cli import main\n"
-    "from pixfix.cli.apply import apply, rollback\n"
-    "main.add_command(apply)\n"
-    "main.add_command(rollback)\n"
-    "main()\n"
-)
 CHANGED = ("lab-pix41", "lab-pix63", "lab-pix70", "lab-asa84", "lab-asa98-iface", "lab-fwsm31")
 UNTOUCHED = ("lab-pix63-clean", "lab-asa916-clean", "lab-asa918-tuned", "lab-asa-standby")
 ASA_SINGLE = ("lab-asa84", "lab-asa98-iface")  # where a dead-man timer may be armed
@@ -60,7 +53,7 @@ class Work:
             "PIXFIX_STATE_DIR": str(self.folder / "state"),
         }
         done = subprocess.run(
-            [sys.executable, "-c", RUNNER, *map(str, args)],
+            [sys.executable, "-m", "pixfix", *map(str, args)],
             env=env,
             cwd=self.folder,
             capture_output=True,
