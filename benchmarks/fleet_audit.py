@@ -121,9 +121,9 @@ def results_of_pixfix(stdout: str) -> dict[str, dict[str, Any]]:
 
 def results_of_replies(stdout: str) -> dict[str, dict[str, Any]]:
     """Audit a baseline's raw replies with pixfix's pure functions, as `collect` does."""
-    from pixfix.audit import audit_config
+    from pixfix.audit.verdict import audit_config
     from pixfix.model import DeviceResult, Status
-    from pixfix.parse import parse_show_version
+    from pixfix.parse.config import parse_show_version
     from pixfix.platforms import failover_role
 
     out: dict[str, dict[str, Any]] = {}

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pixfix.audit import audit_config, audit_offline
+from pixfix.audit.verdict import audit_config, audit_offline
 from pixfix.model import Status
 
 TYPICAL = 2000  # lines of the "typical configuration" of the target (500 per second per core)

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
-from pixfix.credentials import MASK, known_secrets
 from pixfix.errors import InputError
-from pixfix.report_text import strip_control
+from pixfix.secret import MASK, known_secrets
+from pixfix.text import strip_control
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -2,7 +2,7 @@
 
 Each command parses its options, checks everything it can before touching a device (exit 2,
 no run directory), asks for confirmation on a terminal unless `--yes` (refuses without a
-terminal), then runs and prints one block per device. The work is in `pixfix.apply_cmd`.
+terminal), then runs and prints one block per device. The work is in `pixfix.apply.command`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from pixfix.apply_cmd import (
+from pixfix.apply.command import (
     Prepared,
     Request,
     RunResult,
@@ -22,8 +22,8 @@ from pixfix.apply_cmd import (
     prepare_apply,
     prepare_rollback,
 )
-from pixfix.apply_report import console_text
-from pixfix.apply_run import Effects
+from pixfix.apply.report import console_text
+from pixfix.apply.run import Effects
 from pixfix.cli.options import host_key_options
 from pixfix.errors import InputError
 from pixfix.fleet import reporter_for

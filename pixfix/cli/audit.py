@@ -8,19 +8,19 @@ from pathlib import Path
 
 import click
 
-from pixfix.audit import audit_offline
+from pixfix.audit.formats import Format, audit_exit_code, render_audit
+from pixfix.audit.live import CollectOptions, audit_host, config_saver
+from pixfix.audit.report import transport_extra
+from pixfix.audit.verdict import audit_offline
 from pixfix.cli.inventory import skipped_note
 from pixfix.cli.options import host_key_options
-from pixfix.collect import CollectOptions, audit_host, config_saver
 from pixfix.errors import InputError
 from pixfix.fleet import reporter_for, run_fleet
-from pixfix.hostkeys import KeyOptions
-from pixfix.inventory import Host, load_inventory, select_hosts
+from pixfix.inventory.load import Host, load_inventory, select_hosts
 from pixfix.logsetup import color_wanted, per_host
 from pixfix.model import DeviceResult
-from pixfix.probe_audit import probe_extra
-from pixfix.report import Format, audit_exit_code, render_audit
-from pixfix.report_audit import transport_extra
+from pixfix.probe.judge import probe_extra
+from pixfix.transport.hostkeys import KeyOptions
 
 _FORMATS = [f.value for f in Format]
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import click
 
 from pixfix.cli import PixfixGroup
-from pixfix.credentials import Backends, ListingPrompter, system_keyring
 from pixfix.errors import InputError
-from pixfix.inventory import (
+from pixfix.inventory.credentials import Backends, ListingPrompter, system_keyring
+from pixfix.inventory.load import (
     Inventory,
     InventoryFormat,
     SkippedHost,

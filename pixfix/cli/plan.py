@@ -19,23 +19,22 @@ from pathlib import Path
 import click
 
 from pixfix import __version__
-from pixfix.approval import approve as sign_plan
-from pixfix.approval import (
+from pixfix.audit.verdict import audit_config
+from pixfix.cli.options import host_key_options
+from pixfix.errors import InputError
+from pixfix.inventory.load import Host, load_inventory, select_hosts
+from pixfix.model import Collected, DeviceResult, Status
+from pixfix.plan.approval import approve as sign_plan
+from pixfix.plan.approval import (
     check_plan,
     describe_approvals,
     render_run_summary,
     render_show,
     utc_stamp,
 )
-from pixfix.audit import audit_config
-from pixfix.cli.options import host_key_options
-from pixfix.errors import InputError
-from pixfix.hostkeys import KeyOptions
-from pixfix.inventory import Host, load_inventory, select_hosts
-from pixfix.model import Collected, DeviceResult, Status
-from pixfix.plan import DeviceMeta, Mode, PlanEntry, Reload, plan_entry
-from pixfix.report_plan import PlanHeader, PlannedDevice, plan_files
-from pixfix.store import (
+from pixfix.plan.entry import DeviceMeta, Mode, PlanEntry, Reload, plan_entry
+from pixfix.plan.report import PlanHeader, PlannedDevice, plan_files
+from pixfix.store.plan_dir import (
     PLAN_FILE,
     RUN_FILE,
     DirKind,
@@ -45,6 +44,7 @@ from pixfix.store import (
     read_json,
     write_plan_dir,
 )
+from pixfix.transport.hostkeys import KeyOptions
 
 Planned = tuple[Collected, DeviceMeta]
 OFFLINE_META = DeviceMeta(transport="offline", managed_by=None, role=None)
@@ -199,7 +199,7 @@ def live_inputs(
     hosts = select_hosts(loaded.hosts, list(limits))
     if not hosts:
         raise InputError(f"{path}: --limit selects no host")
-    from pixfix.collect import CollectOptions, collect_host  # noqa: PLC0415 (netmiko: live only)
+    from pixfix.audit.live import CollectOptions, collect_host  # noqa: PLC0415 (netmiko: live only)
     from pixfix.fleet import reporter_for, run_fleet  # noqa: PLC0415
     from pixfix.logsetup import per_host  # noqa: PLC0415
 

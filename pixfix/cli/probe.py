@@ -10,13 +10,13 @@ from pathlib import Path
 import click
 
 from pixfix.errors import InputError
-from pixfix.inventory import load_inventory, select_hosts
-from pixfix.probe import (
+from pixfix.inventory.load import load_inventory, select_hosts
+from pixfix.probe.report import probe_exit_code, render_probe_json, render_probe_table
+from pixfix.probe.smtp import (
     Target,
     parse_target,
     probe_many,
 )
-from pixfix.report_probe import probe_exit_code, render_probe_json, render_probe_table
 
 logger = logging.getLogger(__name__)
 

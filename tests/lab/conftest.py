@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 import yaml
 
-from pixfix.hostkeys import HostKeyCheck
-from pixfix.transport import ConnectParams
+from pixfix.transport.hostkeys import HostKeyCheck
+from pixfix.transport.session import ConnectParams
 
 LAB_USER, LAB_PASS, LAB_SECRET = "labuser-4b1d", "labpass-7f3a", "labenable-92ce"
 

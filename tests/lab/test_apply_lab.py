@@ -21,12 +21,12 @@ from typing import Any
 
 import pytest
 
-from pixfix.collect import CollectOptions, collect_host
-from pixfix.inventory import Host, load_inventory
+from pixfix.audit.live import CollectOptions, collect_host
+from pixfix.inventory.load import Host, load_inventory
 from pixfix.model import Finding, Status
-from pixfix.probe import Target, probe
-from pixfix.probe_classify import Verdict
-from pixfix.transport import open_session, show
+from pixfix.probe.classify import Verdict
+from pixfix.probe.smtp import Target, probe
+from pixfix.transport.session import open_session, show
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -1,8 +1,8 @@
 """SSH host keys against the lab (verified, unknown, trusted-new and changed keys) and jump hosts.
 
 Every run gets its own HOME and XDG_CONFIG_HOME, so `~/.ssh/known_hosts` and pixfix's own
-known-hosts file (`$XDG_CONFIG_HOME/pixfix/known_hosts`) are the test's (pixfix.hostkeys: a
-verifying paramiko policy, several known-hosts files, fingerprints in the messages;
+known-hosts file (`$XDG_CONFIG_HOME/pixfix/known_hosts`) are the test's (pixfix.transport.hostkeys:
+a verifying paramiko policy, several known-hosts files, fingerprints in the messages;
 `--known-hosts` and `--trust-new-keys` on audit).
 """
 

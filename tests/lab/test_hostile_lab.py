@@ -2,7 +2,7 @@
 `pixfix audit` and `pixfix plan`: each ends as that device's own outcome within its timeout, the
 rest of the fleet finishes, and nothing a device sends can act in a report.
 
-The read path's limits are in pixfix.read_limits: a cap on the bytes of one reply, strict UTF-8
+The read path's limits are in pixfix.transport.limits: a cap on the bytes of one reply, strict UTF-8
 (the channel read as latin-1), and a wall-clock budget per host; paramiko's transport thread logs
 under a channel that names its host.
 """

@@ -12,7 +12,7 @@ import pytest
 from netmiko import ConnectHandler
 
 from pixfix.errors import AuthError
-from pixfix.transport import open_session
+from pixfix.transport.session import open_session
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -1,7 +1,7 @@
 """Injected faults (devices file `faults:` and `--fault`), fail-over during a change, latency.
 
 Each fault is checked the way a user meets it: through a socket, an SSH client, netmiko via
-`pixfix.transport.open_session`, or `pixfix lab status`.
+`pixfix.transport.session.open_session`, or `pixfix lab status`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from pixfix.errors import AuthError, ConnectError, DeviceError
-from pixfix.transport import open_session
+from pixfix.transport.session import open_session
 
 pytestmark = pytest.mark.timeout(180)
 

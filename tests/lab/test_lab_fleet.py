@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
-from pixfix.hostkeys import HostKeyCheck
-from pixfix.inventory import load_inventory
-from pixfix.transport import open_session
+from pixfix.inventory.load import load_inventory
+from pixfix.transport.hostkeys import HostKeyCheck
+from pixfix.transport.session import open_session
 
 pytestmark = pytest.mark.timeout(180)
 

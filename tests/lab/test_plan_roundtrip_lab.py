@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 import yaml
 
-from pixfix.collect import Collected, CollectOptions, collect_host
-from pixfix.inventory import Host, load_inventory
+from pixfix.audit.live import Collected, CollectOptions, collect_host
+from pixfix.inventory.load import Host, load_inventory
 from pixfix.model import Finding, Status
-from pixfix.parse import config_software
-from pixfix.plan import DeviceMeta, Mode, PlanEntry, Reload, plan_entry
+from pixfix.parse.config import config_software
+from pixfix.plan.entry import DeviceMeta, Mode, PlanEntry, Reload, plan_entry
 from pixfix.platforms import FACTS
-from pixfix.transport import open_session
+from pixfix.transport.session import open_session
 
 pytestmark = pytest.mark.timeout(600)
 

@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 
-from pixfix.collect import CollectOptions, audit_host
-from pixfix.inventory import Endpoint, load_inventory
+from pixfix.audit.live import CollectOptions, audit_host
+from pixfix.inventory.load import Endpoint, load_inventory
 from pixfix.model import DeviceResult, Train
 from pixfix.platforms import FACTS
-from pixfix.probe import ProbeResult, Target, probe
-from pixfix.probe_audit import ANOTHER_DEVICE, probe_extra
-from pixfix.probe_classify import Exchange, Step
-from pixfix.transport import open_session
+from pixfix.probe.classify import Exchange, Step
+from pixfix.probe.judge import ANOTHER_DEVICE, probe_extra
+from pixfix.probe.smtp import ProbeResult, Target, probe
+from pixfix.transport.session import open_session
 
 pytestmark = pytest.mark.timeout(180)
 

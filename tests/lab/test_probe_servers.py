@@ -22,8 +22,8 @@ from click.testing import CliRunner
 from pixfix.cli import PixfixGroup
 from pixfix.cli import probe as probe_cli
 from pixfix.lab.smtp import self_signed_tls_context
-from pixfix.probe import Target, probe, probe_many
-from pixfix.probe_classify import ReplyEnd, SignatureName, Step, Verdict
+from pixfix.probe.classify import ReplyEnd, SignatureName, Step, Verdict
+from pixfix.probe.smtp import Target, probe, probe_many
 
 LOCAL = "127.0.0.1"
 TIMEOUT = 2.0

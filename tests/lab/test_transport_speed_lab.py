@@ -20,16 +20,16 @@ from typing import Any
 import pytest
 import yaml
 
-from pixfix.collect import CollectOptions, collect_host
+from pixfix.audit.live import CollectOptions, collect_host
 from pixfix.errors import AuthError
-from pixfix.inventory import Host, load_inventory
+from pixfix.inventory.load import Host, load_inventory
 from pixfix.lab import render
 from pixfix.lab.device import Device
 from pixfix.lab.fleet import FleetOptions, build_devices, load_devices_file
 from pixfix.model import Status
-from pixfix.parse import parse_show_version
+from pixfix.parse.config import parse_show_version
 from pixfix.platforms import FACTS
-from pixfix.transport import NUDGE_SECONDS, Session, open_session, show, show_many
+from pixfix.transport.session import NUDGE_SECONDS, Session, open_session, show, show_many
 
 pytestmark = pytest.mark.timeout(240)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pixfix import locks
-from pixfix.locks import DeviceBusy, device_lock, lock_key, locks_dir, state_dir
+from pixfix.apply import locks
+from pixfix.apply.locks import DeviceBusy, device_lock, lock_key, locks_dir, state_dir
 
 
 def test_doctests() -> None:

@@ -18,9 +18,10 @@ from typing import Any
 
 import pytest
 
-from pixfix.apply import change_device
-from pixfix.apply_env import ChangeOptions, DeviceEnv
-from pixfix.apply_model import (
+from pixfix.apply.device_ops import Answers, Recorded
+from pixfix.apply.env import ChangeOptions, DeviceEnv
+from pixfix.apply.machine import change_device
+from pixfix.apply.model import (
     PROBE_DISAGREES,
     ChangeSpec,
     DeviceRecord,
@@ -28,19 +29,18 @@ from pixfix.apply_model import (
     apply_spec,
     rollback_spec,
 )
-from pixfix.audit import audit_config
-from pixfix.device_ops import Answers, Recorded
+from pixfix.audit.verdict import audit_config
 from pixfix.errors import AuthError, ConnectError
-from pixfix.inventory import Host, load_inventory
+from pixfix.inventory.load import Host, load_inventory
 from pixfix.lab import commands
 from pixfix.lab.device import SYSTEM, Device, Faults
 from pixfix.lab.fleet import DeviceSpec, FleetOptions, build_devices, default_specs
 from pixfix.lab.session import MORE, CliSession
 from pixfix.model import DeviceResult, Status
-from pixfix.plan import DeviceMeta, Mode, PlanEntry, Reload, plan_entry
-from pixfix.probe import ProbeResult, Target
-from pixfix.probe_classify import Verdict
-from pixfix.transport import strip_pager
+from pixfix.plan.entry import DeviceMeta, Mode, PlanEntry, Reload, plan_entry
+from pixfix.probe.classify import Verdict
+from pixfix.probe.smtp import ProbeResult, Target
+from pixfix.transport.session import strip_pager
 
 USER, SECRET = "labuser-4b1d", "labenable-92ce"
 T0 = datetime(2026, 12, 5, 21, 0, tzinfo=UTC)

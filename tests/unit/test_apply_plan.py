@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from test_apply_cli import make_fleet
 
-from pixfix.apply_plan import entry_from_json, load_apply_run, load_approved_plan
-from pixfix.approval import approve
+from pixfix.apply.source import entry_from_json, load_apply_run, load_approved_plan
 from pixfix.errors import InputError
-from pixfix.runstore import RunDir, redactor_for
+from pixfix.plan.approval import approve
+from pixfix.store.run_dir import RunDir, redactor_for
 
 
 @pytest.fixture

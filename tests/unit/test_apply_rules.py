@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pixfix import apply_rules, runstore
-from pixfix.apply_model import (
+from pixfix.apply import rules as apply_rules
+from pixfix.apply.model import (
     PROBE_DISAGREES,
     ChangeSpec,
     Outcome,
@@ -19,7 +19,7 @@ from pixfix.apply_model import (
     original_goal,
     rollback_spec,
 )
-from pixfix.apply_rules import (
+from pixfix.apply.rules import (
     Observed,
     bootvar_problem,
     config_body,
@@ -36,12 +36,13 @@ from pixfix.apply_rules import (
     timer_choice,
     touched,
 )
-from pixfix.audit import audit_config
+from pixfix.audit.verdict import audit_config
 from pixfix.model import DeviceResult, Status, Train
-from pixfix.normalize import config_fingerprint
-from pixfix.parse import config_software
-from pixfix.plan import DeviceMeta, Mode, PlanEntry, Reload, plan_entry
+from pixfix.parse.config import config_software
+from pixfix.parse.normalize import config_fingerprint
+from pixfix.plan.entry import DeviceMeta, Mode, PlanEntry, Reload, plan_entry
 from pixfix.platforms import FACTS
+from pixfix.store import run_dir as runstore
 
 ASA = """: Saved
 :

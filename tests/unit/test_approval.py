@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from pixfix import approval
-from pixfix.approval import (
+from pixfix.errors import InputError
+from pixfix.plan import approval
+from pixfix.plan.approval import (
     Approval,
     add_approval,
     approve,
@@ -21,7 +22,6 @@ from pixfix.approval import (
     sha256_hex,
     utc_stamp,
 )
-from pixfix.errors import InputError
 
 NOW = datetime(2026, 12, 5, 22, 3, 12, tzinfo=UTC)
 

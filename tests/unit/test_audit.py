@@ -1,4 +1,4 @@
-"""Every status rule of pixfix.audit, from literal configuration text; and audit_offline."""
+"""Every status rule of pixfix.audit.verdict, from literal configuration text; and audit_offline."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pixfix.audit import audit_config, audit_offline, verdict_from_parsed
+from pixfix.audit.verdict import audit_config, audit_offline, verdict_from_parsed
 from pixfix.errors import InputError
 from pixfix.model import DeviceResult, FindingKind, Platform, Status
-from pixfix.parse import parse_config
+from pixfix.parse.config import parse_config
 
 END = ["Cryptochecksum:0123456789abcdef0123456789abcdef", ": end"]
 DEFAULT_CLASS = ["class-map inspection_default", " match default-inspection-traffic"]

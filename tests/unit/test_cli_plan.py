@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 import pixfix.lab
+from pixfix.audit.live import Collected, CollectOptions
 from pixfix.cli import PixfixGroup
 from pixfix.cli import plan as plan_cli
-from pixfix.collect import Collected, CollectOptions
-from pixfix.hostkeys import KeyOptions
-from pixfix.inventory import Host
+from pixfix.inventory.load import Host
+from pixfix.transport.hostkeys import KeyOptions
 
 LAB_CONFIGS = Path(pixfix.lab.__file__).parent / "configs"
 PLANTED = "pw-9z8y-planted"
@@ -202,7 +202,7 @@ def test_usage_errors_exit_2(
 def test_template_error_exits_2(
     cli: click.Group, configs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pixfix import report_plan
+    from pixfix.plan import report as report_plan
 
     folder = tmp_path / "templates"
     (folder / "report").mkdir(parents=True)
@@ -255,7 +255,7 @@ def test_live_plan_never_writes_inventory_secrets(
         text = (LAB_CONFIGS / f"{host.name}.cfg").read_text() + ": end\n"
         return [plan_cli.collected_from_text(host.name, None, text)]
 
-    monkeypatch.setattr("pixfix.collect.collect_host", fake_collect)
+    monkeypatch.setattr("pixfix.audit.live.collect_host", fake_collect)
     out = tmp_path / "plan"
     result = run(cli, "plan", "-i", inventory, "--out", out, "-q")
     assert result.exit_code == 0, result.output
@@ -282,7 +282,7 @@ def test_host_key_options_reach_the_collector(
         text = (LAB_CONFIGS / "lab-asa84.cfg").read_text() + ": end\n"
         return [plan_cli.collected_from_text(host.name, None, text)]
 
-    monkeypatch.setattr("pixfix.collect.collect_host", fake_collect)
+    monkeypatch.setattr("pixfix.audit.live.collect_host", fake_collect)
     args = ["--known-hosts", tmp_path / "kh", "--trust-new-keys", "-q"]
     result = run(cli, "plan", "-i", inventory, "--out", tmp_path / "plan", *args)
     assert result.exit_code == 0, result.output
@@ -301,7 +301,7 @@ def test_wrong_out_is_refused_before_any_device_is_read(
     def never(host: Host, options: CollectOptions) -> list[Collected]:
         raise AssertionError("a device was read")
 
-    monkeypatch.setattr("pixfix.collect.collect_host", never)
+    monkeypatch.setattr("pixfix.audit.live.collect_host", never)
     result = run(cli, "plan", "-i", inventory, "--out", out, "-q")
     assert result.exit_code == 2
     assert "not a plan directory" in result.output

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from pixfix.audit import audit_config, audit_offline
+from pixfix.audit.verdict import audit_config, audit_offline
 from pixfix.model import Status
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "real"

@@ -11,18 +11,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import pixfix.credentials
+import pixfix.inventory.credentials
 from pixfix.cli.inventory import inventory as inventory_cli
-from pixfix.credentials import (
+from pixfix.errors import InventoryError
+from pixfix.inventory.credentials import (
     Backends,
     ListingPrompter,
-    Secret,
     SystemKeyring,
     TerminalPrompter,
-    known_secrets,
 )
-from pixfix.errors import InventoryError
-from pixfix.inventory import Inventory, describe_hosts, load_inventory
+from pixfix.inventory.load import Inventory, describe_hosts, load_inventory
+from pixfix.secret import Secret, known_secrets
 
 PLANTED = "planted-kr-5c0ffee"  # a secret from the keyring or a prompt: never shown
 
@@ -77,7 +76,7 @@ def load(
 
 
 def test_docstring_examples() -> None:
-    assert doctest.testmod(pixfix.credentials).failed == 0
+    assert doctest.testmod(pixfix.inventory.credentials).failed == 0
 
 
 # ---- PIXFIX_* defaults (the environment) --------------------------------------------------------

@@ -1,11 +1,11 @@
-"""pixfix.guard: only each train's remediation grammar may be written to a plan."""
+"""pixfix.plan.guard: only each train's remediation grammar may be written to a plan."""
 
 from __future__ import annotations
 
 import pytest
 
-from pixfix.guard import GuardError, Section, check, rejections, unsafe_values
 from pixfix.model import Train
+from pixfix.plan.guard import GuardError, Section, check, rejections, unsafe_values
 
 MPF_DISABLE = [
     "changeto context mail",

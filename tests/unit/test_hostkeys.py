@@ -11,7 +11,7 @@ import paramiko
 import pytest
 
 from pixfix.errors import ConnectError
-from pixfix.hostkeys import (
+from pixfix.transport.hostkeys import (
     HostKeyCheck,
     KeyOptions,
     UnknownHostKey,
@@ -20,7 +20,7 @@ from pixfix.hostkeys import (
     key_problem,
     own_file,
 )
-from pixfix.transport import ConnectParams, map_error
+from pixfix.transport.session import ConnectParams, map_error
 
 PUBLIC = resources.files("pixfix.lab").joinpath("keys/ssh_host_rsa_key.pub").read_text().split()
 LAB_KEY = paramiko.RSAKey(data=base64.b64decode(PUBLIC[1]))

@@ -12,12 +12,11 @@ from types import ModuleType
 
 import pytest
 
-import pixfix.credentials
-import pixfix.inventory
-import pixfix.inventory_schema
-from pixfix.credentials import Secret
+import pixfix.inventory.credentials
+import pixfix.inventory.load
+import pixfix.inventory.schema
 from pixfix.errors import InputError, InventoryError
-from pixfix.inventory import (
+from pixfix.inventory.load import (
     ChangeWindow,
     Endpoint,
     Host,
@@ -30,6 +29,7 @@ from pixfix.inventory import (
     select_hosts,
 )
 from pixfix.model import Platform
+from pixfix.secret import Secret
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "inventories"
 REPO = Path(__file__).parents[2]
@@ -534,7 +534,7 @@ def test_select_hosts_refuses_a_bare_string() -> None:
 
 @pytest.mark.parametrize(
     "module",
-    [pixfix.credentials, pixfix.inventory, pixfix.inventory_schema],
+    [pixfix.inventory.credentials, pixfix.inventory.load, pixfix.inventory.schema],
     ids=lambda module: module.__name__,
 )
 def test_docstring_examples_run(module: ModuleType) -> None:

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-import pixfix.inventory_ansible
-import pixfix.inventory_formats
+import pixfix.inventory.ansible
+import pixfix.inventory.formats
 from pixfix.cli.inventory import inventory as inventory_cli
 from pixfix.errors import InventoryError
-from pixfix.inventory import Host, Inventory, InventoryFormat, Transport, describe_hosts
-from pixfix.inventory import load_inventory as _load
-from pixfix.inventory_formats import detect_format
+from pixfix.inventory.formats import detect_format
+from pixfix.inventory.load import Host, Inventory, InventoryFormat, Transport, describe_hosts
+from pixfix.inventory.load import load_inventory as _load
 from pixfix.model import Platform
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "inventories"
@@ -49,7 +49,7 @@ def by_name(inv: Inventory) -> dict[str, Host]:
     return {host.name: host for host in inv.hosts}
 
 
-@pytest.mark.parametrize("module", [pixfix.inventory_formats, pixfix.inventory_ansible])
+@pytest.mark.parametrize("module", [pixfix.inventory.formats, pixfix.inventory.ansible])
 def test_docstring_examples(module: Any) -> None:
     assert doctest.testmod(module).failed == 0
 

@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 
 from pixfix.cli import main
 from pixfix.errors import LabError
-from pixfix.inventory import load_inventory
+from pixfix.inventory.load import load_inventory
 from pixfix.lab import control, fleet
 from pixfix.lab.ports import bind_waiting
 

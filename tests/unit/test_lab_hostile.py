@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from pixfix.audit.formats import Format, render_audit
 from pixfix.cli.lab import _parse_faults
 from pixfix.lab import hostile
 from pixfix.lab.fleet import DeviceSpec, FleetOptions, build_devices
 from pixfix.model import DeviceResult, Finding, FindingKind, Status
-from pixfix.report import Format, render_audit
 
 NL = "\r\n"
 CONFIG = NL.join(["ASA Version 9.16(4)", "hostname fw", "policy-map global_policy", ": end"])

@@ -16,7 +16,6 @@ import pytest
 
 import pixfix.logsetup
 from pixfix import __version__
-from pixfix.credentials import Secret
 from pixfix.errors import InputError
 from pixfix.logsetup import (
     LogOptions,
@@ -27,6 +26,7 @@ from pixfix.logsetup import (
     per_host,
     stderr_level,
 )
+from pixfix.secret import Secret
 
 PLANTED = "planted-log-secret-9d1e"
 
@@ -71,7 +71,7 @@ def test_every_line_names_its_host_secrets_and_escapes_never_show(tmp_path: Path
     configure_logging(LogOptions(verbosity=2, log_file=log_file), stream=stream)
     Secret(PLANTED)  # as the inventory creates it
     netmiko = logging.getLogger("netmiko.base_connection")  # a library that knows no host
-    ours = logging.getLogger("pixfix.collect")
+    ours = logging.getLogger("pixfix.audit.live")
 
     def job(name: str) -> None:
         netmiko.info("write_channel: %r", f"{PLANTED}\n")

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-import pixfix.normalize
-import pixfix.parse_version
+import pixfix.parse.normalize
+import pixfix.parse.version
 from pixfix.errors import ParseError, TemplateError
 from pixfix.model import ContextMode, Platform, Train, train_of
-from pixfix.normalize import clean_capture, config_fingerprint, prepare_capture
-from pixfix.parse import config_software, parse_config, parse_show_version
-from pixfix.parse_sections import split_sections
+from pixfix.parse.config import config_software, parse_config, parse_show_version
+from pixfix.parse.normalize import clean_capture, config_fingerprint, prepare_capture
+from pixfix.parse.sections import split_sections
 from pixfix.resources import data_dir, find_data_dir, templates_dir, textfsm_template
 
 END = ["Cryptochecksum:0123456789abcdef0123456789abcdef", ": end"]
@@ -32,7 +32,7 @@ def pix6(*lines: str) -> str:
 
 
 def test_docstring_examples_run() -> None:
-    for module in (pixfix.normalize, pixfix.parse_version):
+    for module in (pixfix.parse.normalize, pixfix.parse.version):
         result = doctest.testmod(module)
         assert result.failed == 0 and result.attempted > 0
 

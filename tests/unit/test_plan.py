@@ -1,13 +1,13 @@
-"""pixfix.plan: what each device gets, from literal configuration text."""
+"""pixfix.plan.entry: what each device gets, from literal configuration text."""
 
 from __future__ import annotations
 
 import pytest
 
-from pixfix.audit import audit_config
+from pixfix.audit.verdict import audit_config
 from pixfix.model import DeviceResult, Status
-from pixfix.normalize import config_fingerprint
-from pixfix.plan import TUNE_MAP, DeviceMeta, Mode, PlanEntry, Reload, plan_entry
+from pixfix.parse.normalize import config_fingerprint
+from pixfix.plan.entry import TUNE_MAP, DeviceMeta, Mode, PlanEntry, Reload, plan_entry
 
 END = ["Cryptochecksum:0123456789abcdef0123456789abcdef", ": end"]
 SSH = DeviceMeta(transport="ssh")

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from pixfix.plan_model import _unified_diff
+from pixfix.plan.model import _unified_diff
 
 
 @pytest.mark.parametrize("seed", range(40))

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from pixfix.audit import audit_config
+from pixfix.audit.verdict import audit_config
 from pixfix.model import DeviceResult, Finding, Software, Status
-from pixfix.parse import parse_config
-from pixfix.plan import DeviceMeta, Mode, Reload, plan_entry
+from pixfix.parse.config import parse_config
+from pixfix.plan.entry import DeviceMeta, Mode, Reload, plan_entry
+from pixfix.plan.predict import predict
 from pixfix.platforms import tune_capable
-from pixfix.predict import predict
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CONFIGS = sorted(FIXTURES.glob("**/show_running-config/*.raw"))

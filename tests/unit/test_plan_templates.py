@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from pixfix.audit import audit_config
+from pixfix.audit.verdict import audit_config
 from pixfix.errors import TemplateError
 from pixfix.model import DeviceResult
-from pixfix.plan import DeviceMeta, Mode, PlanEntry, Reload, plan_entry
-from pixfix.plan_render import remediation_dir
+from pixfix.plan.entry import DeviceMeta, Mode, PlanEntry, Reload, plan_entry
+from pixfix.plan.render import remediation_dir
 from pixfix.platforms import FACTS, rollback_template
 
 PIX6 = (

@@ -8,7 +8,7 @@ from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutExc
 
 from pixfix.errors import AuthError, ConnectError
 from pixfix.platforms import context_names, failover_role
-from pixfix.transport import MORE, ConnectParams, map_error, strip_pager
+from pixfix.transport.session import MORE, ConnectParams, map_error, strip_pager
 
 SHOW_CONTEXT = """\
 Context Name      Class      Interfaces Mode      URL

@@ -1,12 +1,12 @@
-"""pixfix.predict: commands applied to configuration text the way each train's device does."""
+"""pixfix.plan.predict: commands applied to configuration text the way each train's device does."""
 
 from __future__ import annotations
 
 import pytest
 
-from pixfix.audit import audit_config
+from pixfix.audit.verdict import audit_config
 from pixfix.model import Status, Train
-from pixfix.predict import PredictError, normal_config, predict
+from pixfix.plan.predict import PredictError, normal_config, predict
 
 END = ["Cryptochecksum:0123456789abcdef0123456789abcdef", ": end"]
 

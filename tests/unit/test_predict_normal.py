@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from pixfix.audit import audit_config
+from pixfix.audit.verdict import audit_config
 from pixfix.model import DeviceResult
-from pixfix.plan import DeviceMeta, Mode, Reload, plan_entry
-from pixfix.predict import _normal_config
+from pixfix.plan.entry import DeviceMeta, Mode, Reload, plan_entry
+from pixfix.plan.predict import _normal_config
 
 CONFIGS = sorted((Path(__file__).resolve().parents[2] / "pixfix" / "lab" / "configs").glob("*.cfg"))
 

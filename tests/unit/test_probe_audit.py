@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from pixfix import probe_audit
-from pixfix.inventory import Endpoint
+from pixfix.inventory.load import Endpoint
 from pixfix.model import DeviceResult, Finding, FindingKind, Status
-from pixfix.probe import ProbeResult, Target
-from pixfix.probe_audit import (
+from pixfix.probe import judge as probe_audit
+from pixfix.probe.classify import Signature, SignatureName, Verdict
+from pixfix.probe.judge import (
     ANOTHER_DEVICE,
     Agreement,
     agreement,
@@ -19,7 +19,7 @@ from pixfix.probe_audit import (
     probe_entries,
     probe_extra,
 )
-from pixfix.probe_classify import Signature, SignatureName, Verdict
+from pixfix.probe.smtp import ProbeResult, Target
 
 AGREES, DISAGREES, NA = Agreement.AGREES, Agreement.DISAGREES, Agreement.NOT_APPLICABLE
 EXPOSED, TUNED, COMPLIANT, ERROR = Status.EXPOSED, Status.TUNED, Status.COMPLIANT, Status.ERROR

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pixfix.probe_classify import (
+from pixfix.probe.classify import (
     Exchange,
     ReplyEnd,
     SignatureName,

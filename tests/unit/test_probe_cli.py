@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from pixfix.cli import PixfixGroup
 from pixfix.cli import probe as probe_cli
-from pixfix.probe import ProbeResult, Target
-from pixfix.probe_classify import Signature, SignatureName, Verdict
+from pixfix.probe.classify import Signature, SignatureName, Verdict
+from pixfix.probe.smtp import ProbeResult, Target
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from pixfix.probe import MAX_REPLY_BYTES, ReplyReader
-from pixfix.probe_classify import ReplyEnd
+from pixfix.probe.classify import ReplyEnd
+from pixfix.probe.smtp import MAX_REPLY_BYTES, ReplyReader
 
 QUIET = 0.3
 

@@ -7,12 +7,12 @@ import json
 
 import pytest
 
-from pixfix.probe import (
+from pixfix.probe.classify import Exchange, ReplyEnd, Signature, SignatureName, Step, Verdict
+from pixfix.probe.report import probe_exit_code, render_probe_json, render_probe_table
+from pixfix.probe.smtp import (
     ProbeResult,
     Target,
 )
-from pixfix.probe_classify import Exchange, ReplyEnd, Signature, SignatureName, Step, Verdict
-from pixfix.report_probe import probe_exit_code, render_probe_json, render_probe_table
 
 GREETING = Exchange(
     step=Step.GREETING, sent=None, code=220, lines=("220 ****0*2***",), end=ReplyEnd.COMPLETE

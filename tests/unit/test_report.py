@@ -10,9 +10,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from pixfix import report_text
+from pixfix import text as report_text
+from pixfix.audit.formats import Format, audit_exit_code, audit_summary, render_audit, strip_control
 from pixfix.model import DeviceResult, Finding, FindingKind, Platform, Status
-from pixfix.report import Format, audit_exit_code, audit_summary, render_audit, strip_control
 
 INJECTION = "=cmd|' /C calc'!A0"
 
@@ -217,7 +217,7 @@ def test_junit_has_one_testcase_per_entry_with_failures_and_errors() -> None:
         "lab-fwsm",
         "lab-down",
     ]
-    assert {case.get("classname") for case in cases} == {"pixfix.audit"}
+    assert {case.get("classname") for case in cases} == {"pixfix.audit.verdict"}
     failures = root.findall(".//testcase/failure")
     assert [f.get("type") for f in failures] == ["exposed", "exposed"]
     assert "fixup protocol smtp 25" in (failures[0].get("message") or "")

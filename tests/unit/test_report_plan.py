@@ -22,12 +22,12 @@ import pytest
 import yaml
 
 import pixfix.lab
-from pixfix import report_plan
-from pixfix.audit import audit_config
+from pixfix.audit.verdict import audit_config
 from pixfix.errors import InputError, TemplateError
 from pixfix.model import DeviceResult, Finding, FindingKind, Train
-from pixfix.plan import DeviceMeta, Mode, PlanEntry, Reload, plan_entry
-from pixfix.report_plan import (
+from pixfix.plan import report as report_plan
+from pixfix.plan.entry import DeviceMeta, Mode, PlanEntry, Reload, plan_entry
+from pixfix.plan.report import (
     PlanHeader,
     PlannedDevice,
     code_block,

@@ -7,9 +7,9 @@ import io
 import json
 import xml.etree.ElementTree as ET
 
+from pixfix.audit.formats import Format, render_audit
+from pixfix.audit.report import transport_extra
 from pixfix.model import DeviceResult, Status
-from pixfix.report import Format, render_audit
-from pixfix.report_audit import transport_extra
 
 RESULTS = [
     DeviceResult(name="pix-1", status=Status.COMPLIANT),

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pixfix.errors import InputError
-from pixfix.runstore import (
+from pixfix.store.run_dir import (
     AFTER,
     BEFORE,
     LOG_FILE,

@@ -11,9 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from pixfix import store
 from pixfix.errors import InputError
-from pixfix.store import DirKind, PlanFiles, dir_kind, read_configs, write_atomic, write_plan_dir
+from pixfix.store import plan_dir as store
+from pixfix.store.plan_dir import (
+    DirKind,
+    PlanFiles,
+    dir_kind,
+    read_configs,
+    write_atomic,
+    write_plan_dir,
+)
 
 
 def files(plan_id: str = "abc123", devices: tuple[str, ...] = ("fw1", "fw2@mail")) -> PlanFiles:

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 import yaml
 
-from pixfix.audit import audit_config
+from pixfix.audit.verdict import audit_config
 from pixfix.errors import ParseError
 from pixfix.model import Train
-from pixfix.parse import config_records, parse_show_version
-from pixfix.parse_sections import TEMPLATES
+from pixfix.parse.config import config_records, parse_show_version
+from pixfix.parse.sections import TEMPLATES
 from pixfix.resources import templates_dir
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

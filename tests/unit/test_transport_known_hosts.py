@@ -7,7 +7,7 @@ from pathlib import Path
 
 import paramiko
 
-from pixfix.hostkeys import KnownHosts, known_hosts
+from pixfix.transport.hostkeys import KnownHosts, known_hosts
 
 PUBLIC = resources.files("pixfix.lab").joinpath("keys/ssh_host_rsa_key.pub").read_text().split()
 LINE = f"{PUBLIC[0]} {PUBLIC[1]}"

@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 from netmiko.exceptions import NetmikoAuthenticationException, ReadException, ReadTimeout
 
-from pixfix import read_limits, transport
 from pixfix.errors import CollectError
-from pixfix.transport import (
+from pixfix.transport import limits as read_limits
+from pixfix.transport import session as transport
+from pixfix.transport.session import (
     MORE,
     AsaSession,
     ConnectParams,
@@ -311,7 +312,7 @@ def test_a_closed_session_is_a_collect_error_saying_so() -> None:
     assert "closed the session" in str(mapped) and "192.0.2.1:22" in str(mapped)
 
 
-# ---- what a device may send: the reply cap and strict UTF-8 (pixfix.read_limits) -----------
+# ---- what a device may send: the reply cap and strict UTF-8 (pixfix.transport.limits) -----------
 
 
 def test_a_reply_over_the_cap_is_an_error_naming_the_command(

@@ -8,10 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pixfix import windows
-from pixfix.errors import InputError
-from pixfix.inventory_schema import ChangeWindow
-from pixfix.windows import (
+from pixfix.apply import windows
+from pixfix.apply.windows import (
     Interval,
     WindowState,
     check_window,
@@ -24,6 +22,8 @@ from pixfix.windows import (
     starts_between,
     validate_window,
 )
+from pixfix.errors import InputError
+from pixfix.inventory.schema import ChangeWindow
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SATURDAY_22 = ChangeWindow(cron="0 22 * * 6", duration=timedelta(hours=4), timezone="Europe/Berlin")

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 import yaml
 
-from pixfix.audit import audit_config
+from pixfix.audit.verdict import audit_config
 from pixfix.model import DeviceResult, Train
-from pixfix.parse import config_software
-from pixfix.plan import DeviceMeta, Mode, Reload, plan_entry
+from pixfix.parse.config import config_software
+from pixfix.plan.entry import DeviceMeta, Mode, Reload, plan_entry
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]

@@ -1,0 +1,1 @@
+"""The change itself: windows, locks, the per-device state machine, recovery, run reports."""

@@ -1,0 +1,261 @@
+"""Run apply or rollback over a fleet: canaries, failure budget, windows, locks, workers.
+
+Per device, before it starts: the run's gate (a canary that did not end well, or
+`--max-failures` reached: `not-started`), then its window (`no-window`, `outside-window`, or
+less than `--min-remaining` left), then its lock (another run on this machine holds it: an
+`error` that sent nothing). A device in progress when its window closes is finished; the
+window is only asked before a device starts. The contexts of one multiple-context device are
+one job, done one after the other under one lock.
+
+The first `--canary K` devices with something to send go one at a time; the rest start only if
+each canary ended `applied` or `already-compliant` (`restored` / `already-restored` for a
+rollback), then run `--workers` at a time. A dry run has no gate and no lock, and a window that
+is closed is reported but does not stop it: it shows what the checks say now.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+
+from pixfix.apply.device_ops import DeviceIO, Recorded, open_device
+from pixfix.apply.env import ChangeOptions, DeviceEnv
+from pixfix.apply.locks import DeviceBusy, device_lock, lock_key, locks_dir
+from pixfix.apply.machine import change_device
+from pixfix.apply.model import CANARY_OK, FAILURES, ChangeSpec, DeviceRecord, Outcome, RunKind
+from pixfix.apply.windows import Interval, WindowCheck, WindowState, check_window, start_refusal
+from pixfix.audit.live import ConnectOptions
+from pixfix.fleet import Reporter
+from pixfix.inventory.load import Host
+from pixfix.logsetup import per_host
+from pixfix.probe.smtp import ProbeResult, Target, probe
+from pixfix.store.run_dir import RunDir
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunOptions:
+    """The fleet-level options of one apply or rollback."""
+
+    kind: RunKind
+    change: ChangeOptions
+    window: Interval | None = None
+    min_remaining: timedelta = timedelta(minutes=15)
+    canary: int = 0
+    max_failures: int = 1
+    workers: int = 10
+    lock_wait: float = 30.0
+    locks: Path = field(default_factory=locks_dir)
+
+
+def _probe(target: Target, timeout: float) -> ProbeResult:
+    return probe(target, timeout=timeout)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Effects:
+    """The run's effects on the world, replaceable in tests."""
+
+    connect: Callable[[Host, ConnectOptions], AbstractContextManager[DeviceIO]] = open_device
+    probe: Callable[[Target, float], ProbeResult] = _probe
+    clock: Callable[[], datetime] = _now
+    sleep: Callable[[float], None] = time.sleep
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Job:
+    """One device: its inventory host and its entries that have something to send."""
+
+    host: Host
+    specs: tuple[ChangeSpec, ...]
+
+
+@dataclass(slots=True)
+class Gate:
+    """Whether new devices may start: a failed canary or the failure budget closes it."""
+
+    max_failures: int
+    active: bool
+    failures: int = 0
+    stopped: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def refusal(self) -> str | None:
+        if not self.active:
+            return None
+        with self.lock:
+            if self.stopped is not None:
+                return self.stopped
+            if self.failures >= self.max_failures:
+                return f"{self.failures} device(s) failed (--max-failures {self.max_failures})"
+        return None
+
+    def note(self, record: DeviceRecord, *, canary: bool) -> None:
+        with self.lock:
+            if record.status in FAILURES:
+                self.failures += 1
+            if canary and record.status not in CANARY_OK and self.stopped is None:
+                self.stopped = f"canary {record.label} ended {record.status.value}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Run:
+    options: RunOptions
+    run: RunDir
+    effects: Effects
+    gate: Gate
+
+
+def run_jobs(
+    jobs: Sequence[Job],
+    *,
+    options: RunOptions,
+    run: RunDir,
+    effects: Effects,
+    reporter: Reporter,
+) -> list[DeviceRecord]:
+    """Every entry of every job ends with one record; returned in job order."""
+    dry = options.change.dry_run
+    ctx = _Run(
+        options=options,
+        run=run,
+        effects=effects,
+        gate=Gate(max_failures=options.max_failures, active=not dry),
+    )
+    canaries = list(jobs[: 0 if dry else options.canary])
+    rest = list(jobs[len(canaries) :])
+    reporter.start(sum(len(job.specs) for job in jobs))
+    try:
+        first = _batch(canaries, _job_of(ctx, canary=True), 1, reporter)
+        then = _batch(rest, _job_of(ctx, canary=False), options.workers, reporter)
+    finally:
+        reporter.finish()
+    return [record for records in (*first, *then) for record in records]
+
+
+def _batch(
+    jobs: Sequence[Job],
+    work: Callable[[Job], list[DeviceRecord]],
+    workers: int,
+    reporter: Reporter,
+) -> list[list[DeviceRecord]]:
+    """Run jobs `workers` at a time (one at a time keeps their order); results in job order."""
+    if not jobs:
+        return []
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = [pool.submit(work, job) for job in jobs]
+        for future in as_completed(futures):
+            for record in future.result():
+                reporter.done(record.label, record.status.value)
+        return [future.result() for future in futures]
+
+
+def _job_of(ctx: _Run, *, canary: bool) -> Callable[[Job], list[DeviceRecord]]:
+    """`_run_job`, with every log line it causes naming the job's host."""
+    return per_host(partial(_run_job, ctx=ctx, canary=canary), lambda job: job.host.name)
+
+
+def _skipped(spec: ChangeSpec, status: Outcome, reason: str) -> DeviceRecord:
+    entry = spec.entry
+    return DeviceRecord(
+        name=entry.name, context=entry.context, status=status, reason=reason, plan=entry.to_json()
+    )
+
+
+def _window(ctx: _Run, host: Host) -> tuple[WindowCheck, str | None]:
+    now = ctx.effects.clock()
+    check = check_window(host.change_window, ctx.options.window, now)
+    return check, start_refusal(check, now, ctx.options.min_remaining)
+
+
+def _refusal(ctx: _Run, spec: ChangeSpec, host: Host) -> DeviceRecord | WindowCheck:
+    """The record of a device that may not start now, or its window when it may."""
+    stopped = ctx.gate.refusal()
+    if stopped is not None:
+        return _skipped(spec, Outcome.NOT_STARTED, f"not started: {stopped}")
+    check, refusal = _window(ctx, host)
+    if refusal is None or ctx.options.change.dry_run:
+        return check
+    status = Outcome.NO_WINDOW if check.state is WindowState.NONE else Outcome.OUTSIDE_WINDOW
+    return _skipped(spec, status, f"{refusal}: nothing sent")
+
+
+def _run_job(job: Job, ctx: _Run, *, canary: bool) -> list[DeviceRecord]:
+    records: list[DeviceRecord] = []
+    with contextlib.ExitStack() as locks:
+        locked = ctx.options.change.dry_run
+        for spec in job.specs:
+            allowed = _refusal(ctx, spec, job.host)
+            if isinstance(allowed, DeviceRecord):
+                records.append(allowed)
+                continue
+            if not locked:
+                try:
+                    locks.enter_context(_lock(ctx, job.host))
+                except DeviceBusy as exc:
+                    records.append(_skipped(spec, Outcome.ERROR, str(exc)))
+                    continue
+                locked = True
+            record = change_device(spec, _env(ctx, spec, job.host, allowed))
+            if ctx.options.change.dry_run:
+                record = replace(record, notes=(*record.notes, f"window: {allowed.describe()}"))
+            ctx.gate.note(record, canary=canary)
+            records.append(record)
+    return records
+
+
+def _lock(ctx: _Run, host: Host) -> AbstractContextManager[None]:
+    holder = f"pixfix {ctx.options.kind.value} run {ctx.run.run_id} (pid {os.getpid()})"
+    return device_lock(
+        lock_key(host.host, host.port),
+        label=host.name,
+        holder=holder,
+        folder=ctx.options.locks,
+        wait=ctx.options.lock_wait,
+    )
+
+
+def _prober(effects: Effects, host: Host, timeout: float) -> Callable[[], ProbeResult] | None:
+    mx = host.mx
+    if mx is None:
+        return None
+    target = Target(host=mx.host, port=mx.port, name=host.name)
+    return lambda: effects.probe(target, timeout)
+
+
+def _env(ctx: _Run, spec: ChangeSpec, host: Host, window: WindowCheck) -> DeviceEnv:
+    options, effects, run = ctx.options.change, ctx.effects, ctx.run
+
+    def log(record: dict[str, object]) -> None:
+        run.log({"device": spec.label, **record})
+
+    reach = ConnectOptions(timeout=options.timeout, host_keys=options.host_keys)
+
+    @contextlib.contextmanager
+    def connect() -> Iterator[DeviceIO]:
+        with effects.connect(host, reach) as io:
+            yield Recorded(io, log)
+
+    return DeviceEnv(
+        host=host,
+        connect=connect,
+        probe=_prober(effects, host, options.timeout),
+        backup=lambda which, text: str(run.write_backup(spec.stem, which, text).name),
+        log=log,
+        clock=effects.clock,
+        sleep=effects.sleep,
+        window_end=window.window.end if window.window is not None else None,
+        options=options,
+    )

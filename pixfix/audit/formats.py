@@ -1,0 +1,81 @@
+"""Pure renderers: records in, text out. Where the text goes (screen, `-o FILE`, a run
+directory) is decided by the CLI and the run store, never here.
+
+Everything a device said is data: each format neutralises what could act in it (terminal escape
+sequences, spreadsheet formulas, markdown and HTML markup, characters XML forbids); see
+`pixfix.text`. The audit formats live in `pixfix.audit.report`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from enum import Enum
+
+from pixfix.audit.report import (
+    AuditView,
+    audit_summary,
+    audit_view,
+    render_csv,
+    render_json,
+    render_junit,
+    render_markdown,
+    render_table,
+)
+from pixfix.model import DeviceResult, Status
+from pixfix.text import strip_control
+
+__all__ = [
+    "Format",
+    "audit_exit_code",
+    "audit_summary",
+    "render_audit",
+    "strip_control",
+]
+
+
+class Format(Enum):
+    """Report formats of `pixfix audit --format`."""
+
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+    JUNIT = "junit"
+    MARKDOWN = "markdown"
+
+
+_RENDERERS: dict[Format, Callable[[AuditView], str]] = {
+    Format.JSON: render_json,
+    Format.CSV: render_csv,
+    Format.JUNIT: render_junit,
+    Format.MARKDOWN: render_markdown,
+}
+
+
+def render_audit(
+    results: Sequence[DeviceResult],
+    fmt: Format,
+    *,
+    color: bool = False,
+    extra: Mapping[str, Mapping[str, object]] | None = None,
+    width: int | None = None,
+) -> str:
+    """The audit report as text, entries in the order given.
+
+    `extra[label]` (label: `name` or `name/context`) adds fields to that entry: merged into its
+    JSON object, extra columns in table, markdown and CSV, properties in JUnit. A label that is
+    not in `results`, or a key that would replace a report field, raises ValueError. `color`
+    and `width` only apply to the table: pass a terminal's width to wrap cells to fit it;
+    without one the table is as wide as its content (what a file wants).
+    """
+    view = audit_view(results, extra or {})
+    if fmt is Format.TABLE:
+        return render_table(view, color=color, width=width)
+    return _RENDERERS[fmt](view)
+
+
+def audit_exit_code(results: Sequence[DeviceResult]) -> int:
+    """3 when some entry could not be audited (wins), 1 when some is exposed, else 0."""
+    statuses = {result.status for result in results}
+    if Status.ERROR in statuses:
+        return 3
+    return 1 if Status.EXPOSED in statuses else 0

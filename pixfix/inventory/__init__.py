@@ -1,0 +1,1 @@
+"""Inventories: load and validate the native, Ansible and Nornir formats; credentials; `--limit`."""

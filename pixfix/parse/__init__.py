@@ -1,0 +1,1 @@
+"""Configuration and `show version` text in, typed facts out: pure functions."""

@@ -1,0 +1,325 @@
+"""The pure core of `pixfix plan`: one audited device (or context) in, one `PlanEntry` out.
+
+What a device gets:
+
+- `error`: not planned (`planned` false), with the audit's reason.
+- `compliant` or `tuned`: no commands, and a note saying so.
+- a standby unit: no commands, and a note to change the active unit (a configured standby
+  does not replicate to the active: `Configuration Replication is NOT performed`).
+- `exposed`: the commands of its train's template for the mode (`disable`, the KB's fix; or
+  `tune`, on ASA 7.2(3) / 8.0(3) and later only: other trains fall back to `disable` and the
+  notes say so), the rollback twin, the save (`write memory`, inside the context in
+  multiple-context mode, never `write memory all`), and with `--reload now` the reload lines.
+
+Before an entry is returned every line passes the guard (`pixfix.plan.guard`), and the commands are
+applied to the configuration the way the device would (`pixfix.plan.predict`): the prediction must
+audit compliant (tuned in tune mode), and the rollback applied to it must give back the same
+findings. A device failing either check is not planned; the notes say why. A broken template
+is an input error (`TemplateError`) and stops the plan.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from pixfix.audit.verdict import audit_config, verdict_from_parsed
+from pixfix.errors import DeviceError
+from pixfix.model import DeviceResult, Finding, FindingKind, Status, Train
+from pixfix.parse.config import ParsedConfig, config_software, parse_config
+from pixfix.parse.normalize import config_fingerprint
+from pixfix.plan.guard import Section, rejections, unsafe_values
+from pixfix.plan.model import DeviceMeta, Mode, PlanEntry, Reload
+from pixfix.plan.predict import normal_config, predict
+from pixfix.plan.render import (
+    FixupTarget,
+    InspectTarget,
+    MailhostTarget,
+    TemplateVars,
+    render_lines,
+)
+from pixfix.platforms import FACTS, rollback_template, tune_capable
+
+__all__ = ["TUNE_MAP", "DeviceMeta", "Mode", "PlanEntry", "Reload", "plan_entry"]
+
+logger = logging.getLogger(__name__)
+
+TUNE_MAP = "PIXFIX-ESMTP"
+"""Name of the ESMTP inspect map tune mode defines (and its rollback removes)."""
+
+
+def plan_entry(
+    result: DeviceResult,
+    config: str | None,
+    meta: DeviceMeta,
+    *,
+    mode: Mode,
+    reload: Reload,
+    templates: Path | None = None,
+) -> PlanEntry:
+    """The plan of one device or context; `templates` is a site's remediation folder."""
+    base = _base(result, config, meta, mode)
+    settled = _without_changes(base, result, meta)
+    if settled is not None:
+        return settled
+    try:
+        return _remediate(base, result, meta, reload=reload, templates=templates)
+    except DeviceError as exc:
+        return _not_planned(base, f"not planned: {exc}")
+
+
+def _without_changes(base: PlanEntry, result: DeviceResult, meta: DeviceMeta) -> PlanEntry | None:
+    """The entry of a device that gets no commands, or None when it needs remediation."""
+    if result.status is Status.ERROR:
+        why = result.error or "the audit did not finish"
+        return _not_planned(base, f"not planned: the audit failed: {why}")
+    if base.before is None:
+        return _not_planned(base, "not planned: no configuration text to plan from")
+    software = config_software(base.before)
+    if base.mode is Mode.TUNE and software is not None and not tune_capable(software):
+        base = replace(base, mode=Mode.DISABLE)  # the mode this device would get
+    if (meta.role or result.role) == "standby":
+        note = "standby unit: no commands; change the active unit (a standby does not replicate)"
+        return _noted(base, note)
+    if result.status is Status.COMPLIANT:
+        return _noted(base, "already compliant: no active SMTP inspection, nothing to send")
+    if result.status is Status.TUNED:
+        return _noted(base, "already tuned: ESMTP inspection shows the banner and allows TLS")
+    return None
+
+
+def _base(result: DeviceResult, config: str | None, meta: DeviceMeta, mode: Mode) -> PlanEntry:
+    before = normal_config(config) if config is not None else None
+    return PlanEntry(
+        name=result.name,
+        context=result.context,
+        platform=None if result.platform is None else result.platform.value,
+        software=result.software,
+        status=result.status.value,
+        findings=result.findings,
+        fingerprint=None if config is None else config_fingerprint(config),
+        notes=_inventory_notes(meta),
+        mode=mode,
+        planned=True,
+        before=before,
+        after=before,
+    )
+
+
+def _inventory_notes(meta: DeviceMeta) -> tuple[str, ...]:
+    notes = []
+    if meta.managed_by:
+        notes.append(
+            f"warning: managed by {meta.managed_by}: the manager may overwrite this change; "
+            "make it there too"
+        )
+    if meta.transport == "offline":
+        notes.append(
+            "planned from a saved configuration: apply re-reads the device and stops if its "
+            "configuration differs (fingerprint)"
+        )
+    return tuple(notes)
+
+
+def _noted(entry: PlanEntry, *notes: str) -> PlanEntry:
+    return replace(entry, notes=(*entry.notes, *notes))
+
+
+def _not_planned(entry: PlanEntry, note: str) -> PlanEntry:
+    logger.info("%s: %s", entry.label, note)
+    return replace(_noted(entry, note), planned=False, after=entry.before)
+
+
+def _remediate(
+    base: PlanEntry,
+    result: DeviceResult,
+    meta: DeviceMeta,
+    *,
+    reload: Reload,
+    templates: Path | None,
+) -> PlanEntry:
+    before = base.before or ""
+    parsed = parse_config(before)
+    _check_matches_audit(parsed, result)
+    mode, notes = _mode_for(parsed, base.mode)
+    values = _template_vars(result, parsed, mode)
+    bad = unsafe_values(_named_values(values))
+    if bad:
+        return _not_planned(base, "not planned: rejected by the guard: " + "; ".join(bad))
+    lines = _render(values, mode, parsed.train, reload=reload, templates=templates)
+    problems = _guard(parsed.train, result.context, lines)
+    if problems:
+        return _not_planned(base, "not planned: rejected by the guard: " + "; ".join(problems))
+    after = _verified(
+        before,
+        lines.commands,
+        lines.rollback,
+        train=parsed.train,
+        mode=mode,
+        findings=result.findings,
+    )
+    notes += _change_notes(result, meta, reload)
+    entry = replace(
+        base, commands=lines.commands, save=lines.save, rollback=lines.rollback, after=after
+    )
+    return replace(_noted(entry, *notes), reload=lines.reload, mode=mode)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Lines:
+    """The rendered sections of one entry, before the guard has seen them."""
+
+    commands: tuple[str, ...]
+    rollback: tuple[str, ...]
+    save: tuple[str, ...]
+    reload: tuple[str, ...]
+
+
+def _render(
+    values: TemplateVars, mode: Mode, train: Train, *, reload: Reload, templates: Path | None
+) -> _Lines:
+    """The train's template for the mode and its rollback twin; save and reload from the
+    train's facts (never from a template)."""
+    facts = FACTS[train]
+    template = facts.templates[mode.value]
+    context = values.context
+    change = [] if context is None else [f"changeto context {context}"]
+    system = [] if context is None else ["changeto system"]  # a reload runs from the system
+    return _Lines(
+        commands=tuple(render_lines(template, values, folder=templates)),
+        rollback=tuple(render_lines(rollback_template(template), values, folder=templates)),
+        save=(*change, facts.save_command),
+        reload=(*system, facts.reload_command) if reload is Reload.NOW else (),
+    )
+
+
+def _guard(train: Train, context: str | None, lines: _Lines) -> list[str]:
+    sections = [
+        ("commands", Section.CHANGE, lines.commands),
+        ("rollback", Section.CHANGE, lines.rollback),
+        ("save", Section.SAVE, lines.save),
+        ("reload", Section.RELOAD, lines.reload),
+    ]
+    return [
+        f"{what}: {problem}"
+        for what, section, section_lines in sections
+        if section_lines or section is not Section.RELOAD
+        for problem in rejections(train, section, section_lines, context=context)
+    ]
+
+
+def _finding_keys(findings: Iterable[Finding]) -> Counter[tuple[object, ...]]:
+    """What `apply(rollback)` must give back: the same lines, ports, policies, classes, maps
+    and scopes (order may differ: a re-added inspect line lands at the end of its class)."""
+    return Counter(
+        (f.line, f.kind, f.ports, f.policy, f.class_name, f.map_name, f.scope) for f in findings
+    )
+
+
+def _check_matches_audit(parsed: ParsedConfig, result: DeviceResult) -> None:
+    verdict = verdict_from_parsed(parsed)
+    same = _finding_keys(verdict.findings) == _finding_keys(result.findings)
+    if verdict.status is not result.status or not same:
+        raise DeviceError("the configuration text does not give the audited findings")
+
+
+def _mode_for(parsed: ParsedConfig, mode: Mode) -> tuple[Mode, list[str]]:
+    """Tune needs `allow-tls` (ASA 7.2(3) / 8.0(3)+) and a free map name; else disable."""
+    if mode is not Mode.TUNE:
+        return mode, []
+    software = parsed.software
+    if not tune_capable(software):
+        release = f"{software.platform.value.upper()} {software.version}"
+        return Mode.DISABLE, [
+            f"tune mode needs ASA 7.2(3) / 8.0(3) or later: {release} is planned in disable "
+            "mode (SMTP inspection removed)"
+        ]
+    if parsed.esmtp_map(TUNE_MAP) is not None:
+        return Mode.DISABLE, [
+            f"an inspect map named {TUNE_MAP} already exists: planned in disable mode, so "
+            "that the rollback cannot remove a map pixfix did not create"
+        ]
+    return mode, []
+
+
+def _template_vars(result: DeviceResult, parsed: ParsedConfig, mode: Mode) -> TemplateVars:
+    """Targets from the findings: every active one to disable, the exposing ones to tune."""
+    chosen = [f for f in result.findings if mode is Mode.DISABLE or f.exposing]
+    inspects = {
+        (f.line, f.policy, f.class_name): InspectTarget(
+            line=f.line,
+            policy=f.policy or "",
+            class_name=f.class_name or "",
+            protocol=f.line.split()[1],
+            map_name=f.map_name,
+        )
+        for f in chosen
+        if f.kind is FindingKind.INSPECT
+    }
+    return TemplateVars(
+        context=result.context,
+        fixups=tuple(
+            FixupTarget(line=f.line, ports=f.line.rsplit(maxsplit=1)[-1])
+            for f in chosen
+            if f.kind is FindingKind.FIXUP
+        ),
+        mailhosts=tuple(
+            MailhostTarget(line=f.line, args=f.line.split(maxsplit=1)[1])
+            for f in chosen
+            if f.kind is FindingKind.MAILHOST
+        ),
+        inspects=tuple(inspects.values()),
+        tune_map=TUNE_MAP,
+        software=parsed.software.version,
+    )
+
+
+def _named_values(values: TemplateVars) -> list[tuple[str, str]]:
+    """Every name that reaches a template from an inventory or a configuration."""
+    named = [("context", values.context)] if values.context is not None else []
+    for inspect in values.inspects:
+        named += [("policy-map", inspect.policy), ("class", inspect.class_name)]
+        named += [("inspect map", inspect.map_name)] if inspect.map_name else []
+    named += [("mailhost", host.args) for host in values.mailhosts]
+    return named
+
+
+def _verified(
+    before: str,
+    commands: Sequence[str],
+    rollback: Sequence[str],
+    *,
+    train: Train,
+    mode: Mode,
+    findings: tuple[Finding, ...],
+) -> str:
+    """The predicted configuration, once it audits as intended and the rollback restores it."""
+    after = predict(before, commands, train)
+    want = Status.TUNED if mode is Mode.TUNE else Status.COMPLIANT
+    got = audit_config(after)
+    if got.status is not want:
+        raise DeviceError(f"the predicted configuration audits {got.status.value}: {got.reason}")
+    restored = audit_config(predict(after, rollback, train))
+    if _finding_keys(restored.findings) != _finding_keys(findings):
+        raise DeviceError("the rollback would not give back the findings the audit found")
+    return after
+
+
+def _change_notes(result: DeviceResult, meta: DeviceMeta, reload: Reload) -> list[str]:
+    notes = [
+        "existing SMTP connections keep the old inspection until they close (no reload is "
+        "needed: the change applies to new connections)"
+    ]
+    if reload is Reload.NOW:
+        notes.append(
+            "warning: reload requested (--reload now): apply reloads after the save and answers "
+            "the device's prompts"
+        )
+        if result.context is not None:
+            notes.append("warning: the reload restarts every context of this device")
+        if (meta.role or result.role) == "active":
+            notes.append("warning: reloading an active failover unit fails over")
+    return notes

@@ -1,0 +1,2 @@
+"""The files pixfix writes and reads back: plan directories, run directories, saved
+configurations."""

@@ -1,0 +1,2 @@
+"""The only package that talks to devices over netmiko and paramiko: sessions, host keys, limits,
+errors."""
