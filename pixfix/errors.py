@@ -5,13 +5,25 @@
     │   ├── InventoryError      (an inventory file or one of its hosts is wrong)
     │   ├── TemplateError       (a jinja2/TextFSM template is wrong)
     │   └── LabError            (the lab cannot start or stop as asked)
-    └── DeviceError             (3: one device could not be reached or understood)
+    ├── PlanError               (3: a device's remediation cannot be planned; no device involved)
+    │   ├── GuardError          (a rendered line is outside the remediation grammar)
+    │   └── PredictError        (the device would refuse a command, or it would not do its job)
+    └── DeviceError             (3: one device could not be reached, understood or changed)
         ├── ConnectError        (refused, timed out, no banner, host key)
         ├── AuthError           (login or enable refused)
         ├── CollectError        (a command failed or its output was cut off)
-        └── ParseError          (the text is not a configuration we can recognise)
+        │   └── ReplyTooLarge   (a reply grew past the transport's cap)
+        ├── ParseError          (the text is not a configuration we can recognise)
+        ├── DeviceBusy          (another run on this machine holds the device's lock)
+        └── ChangeError         (a step of a change failed on the device)
+            ├── LineRefused     (a configuration line was answered with an error)
+            ├── FailedOver      (the unit went standby during the change)
+            ├── TimerError      (`reload in` not armed, or `reload cancel` did not cancel)
+            ├── SaveFailed      (`write memory` did not say [OK])
+            └── VerifyFailed    (the configuration after the change is not what it should be)
 
-Device errors end as that device's outcome; input errors stop the command with exit code 2.
+Device and plan errors end as that device's outcome; input errors stop the command with exit
+code 2.
 """
 
 
@@ -57,3 +69,47 @@ class CollectError(DeviceError):
 
 class ParseError(DeviceError):
     """The collected text is not a configuration pixfix can recognise."""
+
+
+class ReplyTooLarge(CollectError):
+    """A reply grew past the transport's cap (`pixfix.transport.limits.MAX_REPLY`)."""
+
+
+class DeviceBusy(DeviceError):
+    """Another apply or rollback on this machine holds the device: nothing was sent."""
+
+
+class ChangeError(DeviceError):
+    """A step of a change (a line, the timer, the save, the verification) failed."""
+
+
+class LineRefused(ChangeError):
+    """The device answered a configuration line with an error."""
+
+
+class FailedOver(ChangeError):
+    """The unit went standby during the change (prompt `/stby`, or the standby warning)."""
+
+
+class TimerError(ChangeError):
+    """`reload in` could not be armed, or `reload cancel` did not cancel it."""
+
+
+class SaveFailed(ChangeError):
+    """`write memory` did not succeed."""
+
+
+class VerifyFailed(ChangeError):
+    """The configuration after the change is not what it should be."""
+
+
+class PlanError(PixfixError):
+    """One device's remediation cannot be planned safely (found at plan time, no device)."""
+
+
+class GuardError(PlanError):
+    """A rendered line is outside the remediation grammar: the device's plan fails."""
+
+
+class PredictError(PlanError):
+    """A command the device would refuse, or that would not do what the plan says."""

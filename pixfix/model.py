@@ -49,6 +49,21 @@ class Status(Enum):
     ERROR = "error"
 
 
+class Role(Enum):
+    """A unit's failover role, as `show failover` says it (`standalone` when failover is off)."""
+
+    STANDALONE = "standalone"
+    ACTIVE = "active"
+    STANDBY = "standby"
+
+
+class Transport(Enum):
+    """How pixfix reaches the CLI: PIX 5.2-6.3 speak only SSHv1, which paramiko lacks."""
+
+    SSH = "ssh"
+    TELNET = "telnet"
+
+
 class FindingKind(Enum):
     """Which configuration construct turns SMTP inspection on."""
 
@@ -176,7 +191,7 @@ class DeviceResult:
     context: str | None = None
     platform: Platform | None = None
     software: str | None = None
-    role: str | None = None
+    role: Role | None = None
     status: Status
     findings: tuple[Finding, ...] = ()
     error: str | None = None
@@ -188,7 +203,7 @@ class DeviceResult:
         verdict: ConfigVerdict,
         *,
         context: str | None = None,
-        role: str | None = None,
+        role: Role | None = None,
     ) -> DeviceResult:
         software = verdict.software
         return cls(
@@ -213,7 +228,7 @@ class DeviceResult:
             "context": self.context,
             "platform": None if self.platform is None else self.platform.value,
             "software": self.software,
-            "role": self.role,
+            "role": None if self.role is None else self.role.value,
             "status": self.status.value,
             "findings": [f.to_json() for f in self.findings],
             "error": self.error,

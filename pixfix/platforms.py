@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-from pixfix.model import Platform, Software, Train, VersionTuple
+from pixfix.model import Platform, Role, Software, Train, VersionTuple
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,7 +90,7 @@ _ROLE = re.compile(r"This host:\s*(?:Primary|Secondary)\s*-\s*(Active|Standby)",
 _CONTEXT_ROW = re.compile(r"^\s*\*?\s*(?!Context\b|Total\b)([A-Za-z0-9][\w.-]*)\s+\S")
 
 
-def failover_role(text: str) -> str:
+def failover_role(text: str) -> Role:
     """`standalone`, `active` or `standby` from `show failover`.
 
     The role is not in `show version`; `show failover` says `This host: Primary - Active` or
@@ -98,8 +98,8 @@ def failover_role(text: str) -> str:
     """
     found = _ROLE.search(text)
     if found:
-        return found.group(1).lower()
-    return "standalone"
+        return Role(found.group(1).lower())
+    return Role.STANDALONE
 
 
 def context_names(text: str) -> list[str]:

@@ -35,9 +35,16 @@ from pixfix.apply.rules import (
 )
 from pixfix.audit.live import ConnectOptions, connect_params
 from pixfix.audit.verdict import audit_config
-from pixfix.errors import CollectError, DeviceError, ParseError
+from pixfix.errors import (
+    CollectError,
+    FailedOver,
+    LineRefused,
+    ParseError,
+    SaveFailed,
+    TimerError,
+)
 from pixfix.inventory.load import Host
-from pixfix.model import Platform
+from pixfix.model import Platform, Role
 from pixfix.parse.config import parse_show_version
 from pixfix.platforms import FACTS, TrainFacts, failover_role
 from pixfix.transport.limits import WIRE, utf8
@@ -48,22 +55,6 @@ LogSink = Callable[[dict[str, Any]], None]
 SAVE_NO = (r"Save\? *\[Y\]es/\[N\]o: *$", "N")
 CONFIRM = (r"\[confirm\] *$", "")
 PAGER_OFF = "terminal pager 0"
-
-
-class LineRefused(DeviceError):
-    """The device answered a configuration line with an error."""
-
-
-class FailedOver(DeviceError):
-    """The unit went standby during the change (prompt `/stby`, or the standby warning)."""
-
-
-class TimerError(DeviceError):
-    """`reload in` could not be armed, or `reload cancel` did not cancel it."""
-
-
-class SaveFailed(DeviceError):
-    """`write memory` did not succeed."""
 
 
 class DeviceIO(Protocol):
@@ -199,7 +190,7 @@ def observe(io: DeviceIO, what: ReadFor) -> Observed:
         raise ParseError(f"the device is in {mode} mode, which the plan does not say")
     bootvar = None
     single_asa = software.platform is Platform.ASA and not software.multi_context
-    if what.bootvar and single_asa and role in (None, "standalone"):
+    if what.bootvar and single_asa and role in (None, Role.STANDALONE):
         bootvar = io.read("show bootvar")
     enter_context(io, what.context)
     running = io.read(facts.config_command)
@@ -214,7 +205,7 @@ def observe(io: DeviceIO, what: ReadFor) -> Observed:
     )
 
 
-def read_role(io: DeviceIO, facts: TrainFacts) -> str | None:
+def read_role(io: DeviceIO, facts: TrainFacts) -> Role | None:
     """The failover role now (`show failover`), from the login (system) space."""
     return failover_role(io.read("show failover")) if facts.has_failover_show else None
 

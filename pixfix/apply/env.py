@@ -27,7 +27,7 @@ from pixfix.apply.model import (
 from pixfix.apply.rules import difference
 from pixfix.errors import CollectError, ConnectError, DeviceError
 from pixfix.inventory.load import Host
-from pixfix.model import ConfigVerdict, DeviceResult
+from pixfix.model import ConfigVerdict, DeviceResult, Role
 from pixfix.parse.normalize import config_fingerprint
 from pixfix.platforms import TrainFacts
 from pixfix.probe.judge import Agreement, judge_device
@@ -72,7 +72,7 @@ class Progress:
     """What has been done to the device so far (see the module docstring)."""
 
     facts: TrainFacts
-    role: str | None = None  # the failover role before the change
+    role: Role | None = None  # the failover role before the change
     sent: list[str] = field(default_factory=list)
     started_change: bool = False
     timer: TimerRecord | None = None
@@ -92,10 +92,6 @@ class Progress:
     def cancelled(self) -> None:
         if self.timer is not None:
             self.timer = replace(self.timer, cancelled=True)
-
-
-class VerifyFailed(DeviceError):
-    """The configuration after the change is not what it should be."""
 
 
 def is_lost(exc: DeviceError) -> bool:

@@ -22,15 +22,11 @@ import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from pixfix.errors import DeviceError
+from pixfix.errors import DeviceBusy
 from pixfix.store.plan_dir import file_stem, make_private_dir
 
 DEFAULT_WAIT = 30.0  # seconds a run waits for another run's lock on a device
 _POLL = 0.2
-
-
-class DeviceBusy(DeviceError):
-    """Another apply or rollback on this machine holds the device: nothing was sent."""
 
 
 def state_dir(environ: Mapping[str, str] | None = None) -> Path:

@@ -30,8 +30,6 @@ from dataclasses import replace
 
 from pixfix.apply.device_ops import (
     DeviceIO,
-    FailedOver,
-    LineRefused,
     ReadFor,
     arm_timer,
     cancel_timer,
@@ -43,15 +41,7 @@ from pixfix.apply.device_ops import (
     save_config,
     send_lines,
 )
-from pixfix.apply.env import (
-    DeviceEnv,
-    Progress,
-    VerifyFailed,
-    finish,
-    is_lost,
-    probe_record,
-    record_for,
-)
+from pixfix.apply.env import DeviceEnv, Progress, finish, is_lost, probe_record, record_for
 from pixfix.apply.model import ChangeSpec, DeviceRecord, Outcome, RunKind, TimerRecord
 from pixfix.apply.recover import Failure, after_reload, cancel_stray_timer, recover
 from pixfix.apply.rules import (
@@ -64,8 +54,8 @@ from pixfix.apply.rules import (
     touched,
 )
 from pixfix.audit.verdict import audit_config
-from pixfix.errors import DeviceError
-from pixfix.model import ConfigVerdict
+from pixfix.errors import DeviceError, FailedOver, LineRefused, VerifyFailed
+from pixfix.model import ConfigVerdict, Role
 from pixfix.platforms import FACTS
 from pixfix.store.run_dir import utc_iso
 
@@ -214,7 +204,7 @@ def _verify_and_save(spec: ChangeSpec, env: DeviceEnv, progress: Progress) -> De
     try:
         with env.connect() as io:
             role = read_role(io, progress.facts)
-            if role == "standby" and progress.role != "standby":
+            if role is Role.STANDBY and progress.role is not Role.STANDBY:
                 raise FailedOver("the unit is standby now: it failed over during the change")
             running = read_running(io, progress.facts, spec.entry.context)
             verdict = audit_config(running)

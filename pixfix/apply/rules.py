@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pixfix.apply.model import PROBE_DISAGREES, SUCCESSES, ChangeSpec, Outcome, RunKind
-from pixfix.model import ConfigVerdict, Platform, Software
+from pixfix.model import ConfigVerdict, Platform, Role, Software
 from pixfix.parse.normalize import clean_capture, config_fingerprint
 
 _COMMENT = re.compile(r"^(?::|!|Cryptochecksum:)")
@@ -32,7 +32,7 @@ class Observed:
     """What was read from a device (or one context) before anything was sent."""
 
     software: Software
-    role: str | None  # standalone / active / standby; None when the train cannot say
+    role: Role | None  # None when the train cannot say
     running: str
     startup: str | None
     verdict: ConfigVerdict
@@ -91,7 +91,7 @@ def precheck(spec: ChangeSpec, observed: Observed, *, allow_unsaved: bool) -> St
             reason=f"the configuration changed since {against}: nothing sent",
             difference=shown,
         )
-    if observed.role == "standby":
+    if observed.role is Role.STANDBY:
         return Stop(
             status=Outcome.REFUSED_STANDBY,
             reason="standby unit of a failover pair: change the active unit; nothing sent",
@@ -217,8 +217,8 @@ def timer_choice(
         reason = f"armed only on ASA, not on {software.platform.value.upper()}"
     elif software.multi_context:
         reason = "multiple-context mode: a reload restarts every context"
-    elif observed.role not in (None, "standalone"):
-        reason = f"{observed.role} failover unit: a reload would fail over"
+    elif observed.role not in (None, Role.STANDALONE):
+        reason = f"{observed.role.value} failover unit: a reload would fail over"
     elif unsaved:
         reason = "unsaved changes (--allow-unsaved): a reload would throw them away"
     if reason is not None:

@@ -29,11 +29,12 @@ from pathlib import Path
 
 from pixfix.apply.device_ops import DeviceIO, Recorded, open_device
 from pixfix.apply.env import ChangeOptions, DeviceEnv
-from pixfix.apply.locks import DeviceBusy, device_lock, lock_key, locks_dir
+from pixfix.apply.locks import device_lock, lock_key, locks_dir
 from pixfix.apply.machine import change_device
 from pixfix.apply.model import CANARY_OK, FAILURES, ChangeSpec, DeviceRecord, Outcome, RunKind
 from pixfix.apply.windows import Interval, WindowCheck, WindowState, check_window, start_refusal
 from pixfix.audit.live import ConnectOptions
+from pixfix.errors import DeviceBusy
 from pixfix.fleet import Reporter
 from pixfix.inventory.load import Host
 from pixfix.logsetup import per_host

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from pixfix.audit.verdict import audit_config
 from pixfix.errors import DeviceError, ParseError
-from pixfix.inventory.load import Host, Transport
-from pixfix.model import Collected, DeviceResult, Software, Status
+from pixfix.inventory.load import Host
+from pixfix.model import Collected, DeviceResult, Role, Software, Status, Transport
 from pixfix.parse.config import parse_show_version
 from pixfix.platforms import FACTS, context_names, failover_role
 from pixfix.transport.hostkeys import KeyOptions, check_for
@@ -122,7 +122,7 @@ def _read_device(session: Session, host: Host, options: CollectOptions) -> list[
 
 
 def _read_context(
-    session: Session, name: str, context: str, role: str | None, options: CollectOptions
+    session: Session, name: str, context: str, role: Role | None, options: CollectOptions
 ) -> Collected:
     # paging is per context: re-send `terminal pager 0` after changeto (all in one round trip)
     commands = [f"changeto context {context}", PAGER_OFF, _USUAL_CONFIG]
@@ -133,7 +133,7 @@ def _read_context(
 def _result(
     name: str,
     context: str | None,
-    role: str | None,
+    role: Role | None,
     software: Software | None,
     text: str,
     *,

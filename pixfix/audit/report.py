@@ -35,7 +35,7 @@ FINDING_KEYS = ("line", "kind", "ports", "policy", "class", "map", "scope")
 COLUMNS = ("device", "software", "role", "status", "findings", "error")
 RESERVED_KEYS = frozenset({*DEVICE_KEYS, *FINDING_KEYS, *COLUMNS})
 MAX_TABLE_WIDTH = 1000  # without a width the table is as wide as its content, up to this
-JUNIT_CLASS = "pixfix.audit.verdict"
+JUNIT_CLASS = "pixfix.audit"
 TRANSPORT = "transport"  # the extra column saying how each device was reached
 CLEARTEXT = "telnet"
 
@@ -140,7 +140,7 @@ def _cells(view: AuditView, result: DeviceResult) -> list[str]:
     return [
         result.label,
         _software_text(result),
-        result.role or "",
+        result.role.value if result.role else "",
         result.status.value,
         "\n".join(finding_text(finding) for finding in result.findings),
         result.error or "",
@@ -205,7 +205,12 @@ def render_csv(view: AuditView) -> str:
     header = [*DEVICE_KEYS[:6], *FINDING_KEYS, "error", *view.columns]
     writer.writerow([csv_cell(name) for name in header])
     for result in view.results:
-        device = [result.name, result.context or "", *_software_cells(result), result.role or ""]
+        device = [
+            result.name,
+            result.context or "",
+            *_software_cells(result),
+            result.role.value if result.role else "",
+        ]
         extra = view.extra_of(result)
         extras = [display(extra.get(column)) for column in view.columns]
         for finding in result.findings or (None,):

@@ -51,7 +51,7 @@ from pixfix.inventory.schema import (
     parse_endpoint,
     read_inventory_file,
 )
-from pixfix.model import Platform
+from pixfix.model import Platform, Transport
 from pixfix.secret import Secret
 
 __all__ = [
@@ -74,13 +74,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-
-class Transport(Enum):
-    """How pixfix reaches the CLI: PIX 5.2-6.3 speak only SSHv1, which paramiko lacks."""
-
-    SSH = "ssh"
-    TELNET = "telnet"
 
 
 DEFAULT_PORTS = {Transport.SSH: 22, Transport.TELNET: 23}

@@ -27,8 +27,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pixfix.audit.verdict import audit_config, verdict_from_parsed
-from pixfix.errors import DeviceError
-from pixfix.model import DeviceResult, Finding, FindingKind, Status, Train
+from pixfix.errors import DeviceError, PlanError
+from pixfix.model import DeviceResult, Finding, FindingKind, Role, Status, Train
 from pixfix.parse.config import ParsedConfig, config_software, parse_config
 from pixfix.parse.normalize import config_fingerprint
 from pixfix.plan.guard import Section, rejections, unsafe_values
@@ -67,7 +67,7 @@ def plan_entry(
         return settled
     try:
         return _remediate(base, result, meta, reload=reload, templates=templates)
-    except DeviceError as exc:
+    except (PlanError, DeviceError) as exc:
         return _not_planned(base, f"not planned: {exc}")
 
 
@@ -81,7 +81,7 @@ def _without_changes(base: PlanEntry, result: DeviceResult, meta: DeviceMeta) ->
     software = config_software(base.before)
     if base.mode is Mode.TUNE and software is not None and not tune_capable(software):
         base = replace(base, mode=Mode.DISABLE)  # the mode this device would get
-    if (meta.role or result.role) == "standby":
+    if (meta.role or result.role) is Role.STANDBY:
         note = "standby unit: no commands; change the active unit (a standby does not replicate)"
         return _noted(base, note)
     if result.status is Status.COMPLIANT:
@@ -223,7 +223,7 @@ def _check_matches_audit(parsed: ParsedConfig, result: DeviceResult) -> None:
     verdict = verdict_from_parsed(parsed)
     same = _finding_keys(verdict.findings) == _finding_keys(result.findings)
     if verdict.status is not result.status or not same:
-        raise DeviceError("the configuration text does not give the audited findings")
+        raise PlanError("the configuration text does not give the audited findings")
 
 
 def _mode_for(parsed: ParsedConfig, mode: Mode) -> tuple[Mode, list[str]]:
@@ -301,10 +301,10 @@ def _verified(
     want = Status.TUNED if mode is Mode.TUNE else Status.COMPLIANT
     got = audit_config(after)
     if got.status is not want:
-        raise DeviceError(f"the predicted configuration audits {got.status.value}: {got.reason}")
+        raise PlanError(f"the predicted configuration audits {got.status.value}: {got.reason}")
     restored = audit_config(predict(after, rollback, train))
     if _finding_keys(restored.findings) != _finding_keys(findings):
-        raise DeviceError("the rollback would not give back the findings the audit found")
+        raise PlanError("the rollback would not give back the findings the audit found")
     return after
 
 
@@ -320,6 +320,6 @@ def _change_notes(result: DeviceResult, meta: DeviceMeta, reload: Reload) -> lis
         )
         if result.context is not None:
             notes.append("warning: the reload restarts every context of this device")
-        if (meta.role or result.role) == "active":
+        if (meta.role or result.role) is Role.ACTIVE:
             notes.append("warning: reloading an active failover unit fails over")
     return notes

@@ -30,13 +30,9 @@ import re
 from collections.abc import Iterable, Sequence
 from enum import Enum
 
-from pixfix.errors import DeviceError
+from pixfix.errors import GuardError
 from pixfix.model import Train
 from pixfix.platforms import FACTS
-
-
-class GuardError(DeviceError):
-    """A rendered line is outside the remediation grammar: the device's plan fails."""
 
 
 class Section(Enum):

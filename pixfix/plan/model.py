@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from pixfix.model import Finding, JsonDict
+from pixfix.model import Finding, JsonDict, Role
 
 
 class Mode(Enum):
@@ -41,7 +41,7 @@ class DeviceMeta:
 
     transport: str  # "ssh" | "telnet" | "offline" (planned from a saved configuration)
     managed_by: str | None = None  # CSM, CDO, FMC...: the manager may overwrite the change
-    role: str | None = None  # "active" | "standby" | "standalone"; None: unknown
+    role: Role | None = None  # None: unknown
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

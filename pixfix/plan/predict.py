@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from pixfix.errors import DeviceError
+from pixfix.errors import PredictError
 from pixfix.model import Train
 from pixfix.parse.normalize import clean_capture
 from pixfix.plan.tree import (
@@ -42,16 +42,12 @@ from pixfix.plan.tree import (
 )
 from pixfix.platforms import FACTS
 
-__all__ = ["PredictError", "normal_config", "predict"]
+__all__ = ["normal_config", "predict"]
 
 _VOLATILE = re.compile(r"Cryptochecksum:.*|: Saved|: Written by .*|: Call-home enabled .*|:")
 _VERSION = re.compile(r"(?:PIX|ASA|FWSM) Version \S")
 _TRAILER = re.compile(r"Cryptochecksum:.*|: end")
 _FIXUP_TRAINS = (Train.PIX_FIXUP, Train.FWSM_FIXUP)
-
-
-class PredictError(DeviceError):
-    """A command the device would refuse, or that would not do what the plan says."""
 
 
 _NORMAL: dict[str, str] = {}

@@ -23,7 +23,7 @@ import jinja2
 
 from pixfix.audit.report import finding_text
 from pixfix.errors import InputError, TemplateError
-from pixfix.model import JsonDict, Status
+from pixfix.model import JsonDict, Role, Status
 from pixfix.parse.config import config_software
 from pixfix.plan.approval import sha256_hex
 from pixfix.plan.entry import DeviceMeta, PlanEntry
@@ -192,7 +192,7 @@ def risks_of(entry: PlanEntry, meta: DeviceMeta) -> tuple[Risk, ...]:
     for this plan already sent the login and enable passwords in clear, and applying would again.
     """
     telnet = (Risk(tag="legacy telnet", text=_TELNET),) if meta.transport == "telnet" else ()
-    if meta.role == "standby":
+    if meta.role is Role.STANDBY:
         return (Risk(tag="failover standby", text=_FAILOVER["standby"]), *telnet)
     if not entry.commands:
         return telnet
@@ -200,7 +200,7 @@ def risks_of(entry: PlanEntry, meta: DeviceMeta) -> tuple[Risk, ...]:
     if entry.reload:
         where = ", in every context" if entry.context else ""
         found.append(Risk(tag="reload", text=f"the unit reboots: every connection drops{where}"))
-    if meta.role == "active":
+    if meta.role is Role.ACTIVE:
         found.append(Risk(tag="failover active", text=_FAILOVER["active"]))
     if entry.context is not None:
         text = f"only context {entry.context} changes, saved inside it (never write memory all)"

@@ -28,10 +28,6 @@ MAX_REPLY = 16 * 1024 * 1024  # bytes one command may return: ten times a very l
 WIRE = "latin-1"  # how netmiko decodes what it reads: one character per byte
 
 
-class ReplyTooLarge(CollectError):
-    """A reply grew past `MAX_REPLY`."""
-
-
 def utf8(text: str, command: str) -> str:
     """A reply read as latin-1, as the UTF-8 text the device sent, or a `CollectError`.
 

@@ -38,11 +38,11 @@ import paramiko
 from netmiko.cisco.cisco_asa_ssh import CiscoAsaSSH
 from netmiko.exceptions import NetmikoAuthenticationException, ReadException, ReadTimeout
 
-from pixfix.errors import CollectError, ConnectError, DeviceError
+from pixfix.errors import CollectError, ConnectError, DeviceError, ReplyTooLarge
 from pixfix.logsetup import host_channel
 from pixfix.transport.errors import DEVICE_FAILURES, map_error, quiet_disconnect
 from pixfix.transport.hostkeys import HostKeyCheck, VerifyPolicy, host_key_name
-from pixfix.transport.limits import MAX_REPLY, WIRE, Deadline, ReplyTooLarge, to_wire, utf8
+from pixfix.transport.limits import MAX_REPLY, WIRE, Deadline, to_wire, utf8
 
 MORE = "<--- More --->"
 PAGER_OFF = "terminal pager 0"

@@ -34,7 +34,7 @@ from pixfix.errors import AuthError
 from pixfix.inventory.load import Host
 from pixfix.lab.device import Device, Faults
 from pixfix.lab.fleet import FleetOptions, build_devices, default_specs
-from pixfix.model import DeviceResult
+from pixfix.model import DeviceResult, Role
 from pixfix.plan.approval import approve
 from pixfix.plan.entry import DeviceMeta, Mode, Reload
 from pixfix.plan.report import PlanHeader, plan_files
@@ -102,7 +102,7 @@ def _collected(device: Device) -> list[Collected]:
 
 def write_plan(devices: dict[str, Device], folder: Path, *, inventory: Path) -> Path:
     inputs = [
-        (c, DeviceMeta(transport="ssh", role=device.failover or "standalone"))
+        (c, DeviceMeta(transport="ssh", role=Role(device.failover or "standalone")))
         for device in devices.values()
         for c in _collected(device)
     ]

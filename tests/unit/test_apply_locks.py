@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from pixfix.apply import locks
-from pixfix.apply.locks import DeviceBusy, device_lock, lock_key, locks_dir, state_dir
+from pixfix.apply.locks import device_lock, lock_key, locks_dir, state_dir
+from pixfix.errors import DeviceBusy
 
 
 def test_doctests() -> None:

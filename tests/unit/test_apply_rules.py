@@ -37,7 +37,7 @@ from pixfix.apply.rules import (
     touched,
 )
 from pixfix.audit.verdict import audit_config
-from pixfix.model import DeviceResult, Status, Train
+from pixfix.model import DeviceResult, Role, Status, Train
 from pixfix.parse.config import config_software
 from pixfix.parse.normalize import config_fingerprint
 from pixfix.plan.entry import DeviceMeta, Mode, PlanEntry, Reload, plan_entry
@@ -88,7 +88,7 @@ def observed(
     assert software is not None
     return Observed(
         software=software,
-        role=role,
+        role=None if role is None else Role(role),
         running=running,
         startup=running if startup is None else startup,
         verdict=audit_config(running),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from pixfix.errors import GuardError
 from pixfix.model import Train
-from pixfix.plan.guard import GuardError, Section, check, rejections, unsafe_values
+from pixfix.plan.guard import Section, check, rejections, unsafe_values
 
 MPF_DISABLE = [
     "changeto context mail",

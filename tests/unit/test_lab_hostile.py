@@ -14,7 +14,7 @@ from pixfix.audit.formats import Format, render_audit
 from pixfix.cli.lab import _parse_faults
 from pixfix.lab import hostile
 from pixfix.lab.fleet import DeviceSpec, FleetOptions, build_devices
-from pixfix.model import DeviceResult, Finding, FindingKind, Status
+from pixfix.model import DeviceResult, Finding, FindingKind, Role, Status
 
 NL = "\r\n"
 CONFIG = NL.join(["ASA Version 9.16(4)", "hostname fw", "policy-map global_policy", ": end"])
@@ -67,10 +67,10 @@ def _hostile_results() -> list[DeviceResult]:
     return [
         DeviceResult(
             name="fw1",
-            context="=cmd|' /C calc'!A0",
+            context="=cmd|' /C calc'!A0" + hostile.TITLE,
             software=bad,
             status=Status.EXPOSED,
-            role=hostile.TITLE,
+            role=Role.ACTIVE,
             findings=findings,
         ),
         DeviceResult(name="fw2", status=Status.ERROR, error=escaped + hostile.LINK + bad),

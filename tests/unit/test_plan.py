@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pixfix.audit.verdict import audit_config
-from pixfix.model import DeviceResult, Status
+from pixfix.model import DeviceResult, Role, Status
 from pixfix.parse.normalize import config_fingerprint
 from pixfix.plan.entry import TUNE_MAP, DeviceMeta, Mode, PlanEntry, Reload, plan_entry
 
@@ -205,7 +205,7 @@ def test_errors_are_not_planned() -> None:
 
 
 def test_standby_gets_no_commands_and_is_told_to_change_the_active_unit() -> None:
-    entry = plan(PLAIN, meta=DeviceMeta(transport="ssh", role="standby"), reload=Reload.NOW)
+    entry = plan(PLAIN, meta=DeviceMeta(transport="ssh", role=Role.STANDBY), reload=Reload.NOW)
     assert entry.planned and entry.commands == () and entry.reload == ()
     assert any("change the active unit" in n for n in entry.notes)
 
@@ -220,7 +220,7 @@ def test_managed_devices_and_saved_configurations_are_noted() -> None:
 def test_contexts_change_to_the_context_and_save_inside_it() -> None:
     text = PLAIN.replace("ASA Version 9.8(4)32", "ASA Version 9.12(4) <context>")
     entry = plan(
-        text, context="mail", reload=Reload.NOW, meta=DeviceMeta(transport="ssh", role="active")
+        text, context="mail", reload=Reload.NOW, meta=DeviceMeta(transport="ssh", role=Role.ACTIVE)
     )
     assert entry.commands[:2] == ("changeto context mail", "configure terminal")
     assert entry.rollback[:2] == ("changeto context mail", "configure terminal")

@@ -39,7 +39,7 @@ def test_context_names_from_show_context() -> None:
     ],
 )
 def test_failover_role(text: str, role: str) -> None:
-    assert failover_role(text) == role
+    assert failover_role(text).value == role
 
 
 def test_strip_pager_removes_prompts_and_erase_and_holds_a_split_prompt() -> None:

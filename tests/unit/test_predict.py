@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from pixfix.audit.verdict import audit_config
+from pixfix.errors import PredictError
 from pixfix.model import Status, Train
-from pixfix.plan.predict import PredictError, normal_config, predict
+from pixfix.plan.predict import normal_config, predict
 
 END = ["Cryptochecksum:0123456789abcdef0123456789abcdef", ": end"]
 

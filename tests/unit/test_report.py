@@ -12,7 +12,7 @@ import pytest
 
 from pixfix import text as report_text
 from pixfix.audit.formats import Format, audit_exit_code, audit_summary, render_audit, strip_control
-from pixfix.model import DeviceResult, Finding, FindingKind, Platform, Status
+from pixfix.model import DeviceResult, Finding, FindingKind, Platform, Role, Status
 
 INJECTION = "=cmd|' /C calc'!A0"
 
@@ -48,7 +48,7 @@ PIX = DeviceResult(
     name="lab-pix63",
     platform=Platform.PIX,
     software="6.3(5)",
-    role="primary",
+    role=Role.ACTIVE,
     status=Status.EXPOSED,
     findings=(FIXUP,),
 )
@@ -119,7 +119,7 @@ def test_json_shape_is_the_contract() -> None:
         "context": None,
         "platform": "pix",
         "software": "6.3(5)",
-        "role": "primary",
+        "role": "active",
         "status": "exposed",
         "findings": [
             {
@@ -253,7 +253,7 @@ def test_markdown_summary_table_then_exact_lines_of_exposed_devices() -> None:
     assert lines[0] == "5 devices: 2 exposed, 1 tuned, 1 compliant, 1 error"
     assert lines[2] == "| device | software | role | status | findings | error |"
     assert lines[4] == (
-        "| lab-pix63 | PIX 6.3(5) | primary | exposed"
+        "| lab-pix63 | PIX 6.3(5) | active | exposed"
         " | fixup protocol smtp 25 (port 25, global) |  |"
     )
     assert lines[lines.index("### lab-pix63") + 2 :][:3] == [

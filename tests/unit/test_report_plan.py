@@ -24,7 +24,7 @@ import yaml
 import pixfix.lab
 from pixfix.audit.verdict import audit_config
 from pixfix.errors import InputError, TemplateError
-from pixfix.model import DeviceResult, Finding, FindingKind, Train
+from pixfix.model import DeviceResult, Finding, FindingKind, Role, Train
 from pixfix.plan import report as report_plan
 from pixfix.plan.entry import DeviceMeta, Mode, PlanEntry, Reload, plan_entry
 from pixfix.plan.report import (
@@ -79,7 +79,7 @@ def lab_devices(mode: Mode = Mode.DISABLE, reload: Reload = Reload.NEVER) -> lis
     for path in sorted((LAB / "configs").glob("*.cfg")):
         name, _, context = path.stem.partition("@")
         text = whole(path.read_text())
-        role = str(fleet[name].get("failover", "standalone"))
+        role = Role(str(fleet[name].get("failover", "standalone")))
         result = DeviceResult.from_verdict(
             name, audit_config(text), context=context or None, role=role
         )
@@ -95,7 +95,7 @@ def fwsm23_device() -> PlannedDevice:
     """FWSM 2.x, the one train the lab lacks: a context capture from the parser fixtures."""
     text = (FIXTURES / "fwsm_fixup" / "show_running-config" / "fwsm23_context.raw").read_text()
     result = DeviceResult.from_verdict("fwsm23", audit_config(text), context="tenant-a")
-    meta = DeviceMeta(transport="ssh", managed_by=None, role="active")
+    meta = DeviceMeta(transport="ssh", managed_by=None, role=Role.ACTIVE)
     entry = plan_entry(result, text, meta, mode=Mode.DISABLE, reload=Reload.NEVER)
     return PlannedDevice(entry=entry, meta=meta, config=text)
 
@@ -290,15 +290,15 @@ def _entry(**changes: Any) -> PlanEntry:
 @pytest.mark.parametrize(
     ("entry_changes", "meta", "tags"),
     [
-        ({}, DeviceMeta(transport="ssh", managed_by=None, role="standalone"), []),
+        ({}, DeviceMeta(transport="ssh", managed_by=None, role=Role.STANDALONE), []),
         ({"reload": ("reload noconfirm",)}, DeviceMeta(transport="ssh"), ["reload"]),
-        ({}, DeviceMeta(transport="ssh", role="active"), ["failover active"]),
-        ({"commands": ()}, DeviceMeta(transport="ssh", role="standby"), ["failover standby"]),
+        ({}, DeviceMeta(transport="ssh", role=Role.ACTIVE), ["failover active"]),
+        ({"commands": ()}, DeviceMeta(transport="ssh", role=Role.STANDBY), ["failover standby"]),
         ({"commands": ()}, DeviceMeta(transport="ssh", managed_by="CSM"), []),
         ({"commands": ()}, DeviceMeta(transport="telnet", managed_by="CSM"), ["legacy telnet"]),
         (
             {"commands": ()},
-            DeviceMeta(transport="telnet", role="standby"),
+            DeviceMeta(transport="telnet", role=Role.STANDBY),
             ["failover standby", "legacy telnet"],
         ),
         ({"context": "mail"}, DeviceMeta(transport="ssh"), ["multiple context"]),

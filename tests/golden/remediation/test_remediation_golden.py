@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from pixfix.audit.verdict import audit_config
-from pixfix.model import DeviceResult, Train
+from pixfix.model import DeviceResult, Role, Train
 from pixfix.parse.config import config_software
 from pixfix.plan.entry import DeviceMeta, Mode, Reload, plan_entry
 
@@ -35,7 +35,7 @@ def _cases() -> list[tuple[str, str, DeviceMeta]]:
     cases = []
     for path in sorted((LAB / "configs").glob("*.cfg")):
         device = fleet[path.stem.partition("@")[0]]
-        role = "standby" if device.get("failover") == "standby" else None
+        role = Role.STANDBY if device.get("failover") == "standby" else None
         text = ": Saved\n:\n" + path.read_text(encoding="utf-8") + "Cryptochecksum:0f0f\n: end\n"
         cases.append((path.stem, text, DeviceMeta(transport=device["transport"], role=role)))
     cases.append(
