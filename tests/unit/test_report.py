@@ -217,7 +217,7 @@ def test_junit_has_one_testcase_per_entry_with_failures_and_errors() -> None:
         "lab-fwsm",
         "lab-down",
     ]
-    assert {case.get("classname") for case in cases} == {"pixfix.audit.verdict"}
+    assert {case.get("classname") for case in cases} == {"pixfix.audit"}
     failures = root.findall(".//testcase/failure")
     assert [f.get("type") for f in failures] == ["exposed", "exposed"]
     assert "fixup protocol smtp 25" in (failures[0].get("message") or "")
