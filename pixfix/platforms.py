@@ -32,6 +32,27 @@ class TrainFacts:
     templates: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
+PAGER_OFF = "terminal pager 0"  # exec mode, not saved; per context on a multiple-context unit
+MORE = "<--- More --->"  # the pager's prompt on every train
+_PROMPT_NAME = r"[A-Za-z0-9][\w.-]*"
+
+
+def prompt_regex(hostname: str | None = None) -> str:
+    r"""A CLI prompt, as a regular expression: `fw>`, `fw#`, `fw/mail#`, `fw/pri/act(config)#`.
+
+    The hostname, then `/` parts (the context, or the failover unit and state that `prompt
+    hostname priority state` adds), then the mode in parentheses, then `>` or `#`. Three groups:
+    the name with its `/` parts, the mode, the sign. With `hostname`, only that hostname matches
+    (its `/` parts may change while a session runs: `changeto`, a failover).
+
+    >>> import re
+    >>> re.fullmatch(prompt_regex(), "fw/pri/act(config)#").groups()
+    ('fw/pri/act', '(config)', '#')
+    """
+    host = _PROMPT_NAME if hostname is None else re.escape(hostname)
+    return rf"({host}(?:/[\w.-]+)*)(\([\w.-]+\))?([>#])"
+
+
 _PIX_ERRORS = r"Type help or '\?'|ERROR:|% Invalid|Error"
 _ASA_ERRORS = r"ERROR:|% Invalid|%Error|Error:"
 

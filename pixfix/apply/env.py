@@ -14,7 +14,6 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from pixfix.apply.device_ops import DeviceIO, LogSink
 from pixfix.apply.model import (
     PROBE_DISAGREES,
     ChangeSpec,
@@ -32,6 +31,7 @@ from pixfix.parse.normalize import config_fingerprint
 from pixfix.platforms import TrainFacts
 from pixfix.probe.judge import Agreement, judge_device
 from pixfix.probe.smtp import ProbeResult
+from pixfix.transport.device_io import DeviceIO, LogSink
 from pixfix.transport.hostkeys import KeyOptions
 
 

@@ -29,12 +29,10 @@ import logging
 from dataclasses import replace
 
 from pixfix.apply.device_ops import (
-    DeviceIO,
     ReadFor,
     arm_timer,
     cancel_timer,
     observe,
-    read_role,
     read_running,
     read_startup,
     reload_device,
@@ -53,11 +51,13 @@ from pixfix.apply.rules import (
     timer_choice,
     touched,
 )
+from pixfix.audit.reads import read_role
 from pixfix.audit.verdict import audit_config
 from pixfix.errors import DeviceError, FailedOver, LineRefused, VerifyFailed
 from pixfix.model import ConfigVerdict, Role
 from pixfix.platforms import FACTS
 from pixfix.store.run_dir import utc_iso
+from pixfix.transport.device_io import DeviceIO
 
 __all__ = ["change_device", "verification_problem"]
 

@@ -27,19 +27,19 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-from pixfix.apply.device_ops import DeviceIO, Recorded, open_device
 from pixfix.apply.env import ChangeOptions, DeviceEnv
 from pixfix.apply.locks import device_lock, lock_key, locks_dir
 from pixfix.apply.machine import change_device
 from pixfix.apply.model import CANARY_OK, FAILURES, ChangeSpec, DeviceRecord, Outcome, RunKind
 from pixfix.apply.windows import Interval, WindowCheck, WindowState, check_window, start_refusal
-from pixfix.audit.live import ConnectOptions
 from pixfix.errors import DeviceBusy
 from pixfix.fleet import Reporter
 from pixfix.inventory.load import Host
 from pixfix.logsetup import per_host
 from pixfix.probe.smtp import ProbeResult, Target, probe
 from pixfix.store.run_dir import RunDir
+from pixfix.transport.device_io import DeviceIO, Recorded, open_device
+from pixfix.transport.params import ConnectOptions
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -26,6 +26,8 @@ import functools
 import hashlib
 import re
 
+from pixfix.platforms import prompt_regex
+
 _ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # The pager prompt, plus the 14 spaces that erase it when the capture lost its CR/backspaces.
 _PAGER_RE = re.compile(r"<--- ?More ?--->(?: {14})?")
@@ -33,7 +35,7 @@ _PAGER_RE = re.compile(r"<--- ?More ?--->(?: {14})?")
 # engine then jumps from line to line instead of trying `^` at every character, which keeps a
 # 2,000-line capture well under a millisecond.
 # hostname, optional /context and /unit/state parts, optional (config-mode), then # or >.
-_PROMPT_RE = re.compile(r"\n[A-Za-z][\w.\-]*(?:/[\w.\-]+)*(?:\([\w.\-]+\))?[#>][^\n]*")
+_PROMPT_RE = re.compile(rf"\n{prompt_regex()}[^\n]*")
 _SESSION_RE = re.compile(
     r"\n(?:(?:sh|sho|show|wr|wri|writ|write|more)[ \t][^\n]*|Building configuration\.\.\.|\[OK\])"
     r"(?=\n|$)"

@@ -2,15 +2,15 @@
 
 netmiko wraps what paramiko raised (a refused connection inside its own timeout, an SSH error
 inside `NetmikoTimeoutException`), and its timeout and authentication exceptions are not under
-its own base class, so they are listed here one by one. The sessions live in
-`pixfix.transport.session`; this is its boundary, the only other place that names netmiko.
+its own base class, so they are listed here one by one. `pixfix.transport.connect` maps every
+failure of a session through `map_error`.
 """
 
 from __future__ import annotations
 
 import socket
 from contextlib import suppress
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import paramiko
 from netmiko.exceptions import (
@@ -23,15 +23,18 @@ from netmiko.exceptions import (
 
 from pixfix.errors import AuthError, CollectError, ConnectError, DeviceError
 from pixfix.transport.hostkeys import key_problem
-
-if TYPE_CHECKING:
-    from pixfix.transport.session import ConnectParams, Session
+from pixfix.transport.params import ConnectParams
 
 DEVICE_FAILURES = (NetmikoBaseException, NetmikoTimeoutException, NetmikoAuthenticationException,
                    paramiko.SSHException, OSError, EOFError)  # fmt: skip
 
 
-def quiet_disconnect(conn: Session) -> None:
+class _Closable(Protocol):
+    def disconnect(self) -> None: ...
+
+
+def quiet_disconnect(conn: _Closable) -> None:
+    """Close a session whose device may already be gone, without a word about it."""
     with suppress(OSError, EOFError, NetmikoBaseException, paramiko.SSHException):
         conn.disconnect()
 

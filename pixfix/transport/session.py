@@ -1,4 +1,4 @@
-"""The only module that talks to devices: netmiko sessions for PIX, ASA and FWSM.
+"""netmiko sessions for PIX, ASA and FWSM: the one place that drives netmiko's channel.
 
 Two session classes on top of netmiko's ASA driver, sharing `Session`:
 
@@ -24,33 +24,29 @@ paramiko and socket errors are mapped to `pixfix.errors` by `pixfix.transport.er
 from __future__ import annotations
 
 import math
-import os
 import re
 import select
 import socket
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import paramiko
 from netmiko.cisco.cisco_asa_ssh import CiscoAsaSSH
 from netmiko.exceptions import NetmikoAuthenticationException, ReadException, ReadTimeout
 
-from pixfix.errors import CollectError, ConnectError, DeviceError, ReplyTooLarge
+from pixfix.errors import CollectError, ReplyTooLarge
 from pixfix.logsetup import host_channel
-from pixfix.transport.errors import DEVICE_FAILURES, map_error, quiet_disconnect
+from pixfix.platforms import MORE, PAGER_OFF, prompt_regex
 from pixfix.transport.hostkeys import HostKeyCheck, VerifyPolicy, host_key_name
 from pixfix.transport.limits import MAX_REPLY, WIRE, Deadline, to_wire, utf8
 
-MORE = "<--- More --->"
-PAGER_OFF = "terminal pager 0"
+Answers = Sequence[tuple[str, str]]  # (regex of a question, the answer to type)
 NUDGE_SECONDS = 2.0  # no prompt this long after login: press Enter once, as netmiko always does
 _ERASE = re.compile(r"\x08+ *\x08*")
 _ERASE_TAIL = re.compile(r"\x08[\x08 ]*$")
-# A prompt as the last thing received: `fw>`, `fw#`, `fw/mail#`, `fw/pri/act(config)#`.
-_PROMPT_LAST = r"(?:^|\n)([A-Za-z0-9][\w.-]*(?:/[\w.-]+)*)(\([\w.-]+\))?([>#]) ?$"
+_PROMPT_LAST = rf"(?:^|\n){prompt_regex()} ?$"  # a prompt as the last thing received
 _USER_PROMPT = r"(?i:user(?: ?name)?|login)\s*:\s*$"
 _CHALLENGE_PROMPT = r"(?i:password)\s*:\s*$"
 _OVERLAP = 8192  # a match may start this far before the newly read text (prompts are short)
@@ -230,8 +226,7 @@ class Session(CiscoAsaSSH):
         Only the hostname part of `base_prompt` is fixed: `changeto` and a failover (`/act`
         to `/stby`) change the rest while we read.
         """
-        host = re.escape(self.base_prompt.split("/")[0])
-        return rf"(?:^|\n){host}(?:/[\w.-]+)*(?:\([\w.-]+\))?[>#]"
+        return rf"(?:^|\n){prompt_regex(self.base_prompt.split('/')[0])}"
 
     def _read_reply(self, command: str) -> str:
         """Output between the command's echo and the next prompt, sanitised as netmiko does."""
@@ -267,6 +262,36 @@ class Session(CiscoAsaSSH):
     def _one(self, command: str) -> str:
         self.write_channel(self.normalize_cmd(command))
         return self._read_reply(command)
+
+    # -- lines that ask questions (configuration, reload) ------------------------------------
+    def exchange(self, line: str, answers: Answers = ()) -> str:
+        """Type one line, answer the questions it asks, return everything up to the prompt."""
+        prompt = rf"(?:^|\n)\s*{prompt_regex(self.base_prompt.split('/')[0])} ?$"
+        pattern = "|".join([prompt, *(question for question, _ in answers)])
+        self.write_channel(self.normalize_cmd(line))
+        reply = ""
+        for _ in range(len(answers) + 1):
+            part = self.read_until_pattern(pattern=pattern)
+            reply += part
+            answer = next((a for q, a in answers if re.search(q, part)), None)
+            if answer is None:
+                break
+            self.write_channel(answer + self.RETURN)
+        return utf8(reply, line).replace("\r\n", "\n")
+
+    def leave(self, line: str, answers: Answers) -> str:
+        """Type a line that takes the device down (`reload`): answer, do not wait for a prompt."""
+        self.write_channel(self.normalize_cmd(line))
+        pattern = "|".join(question for question, _ in answers)
+        reply = ""
+        for _ in answers:
+            part = self.read_until_pattern(pattern=pattern)
+            reply += part
+            answer = next((a for q, a in answers if re.search(q, part)), None)
+            self.write_channel((answer or "") + self.RETURN)
+            if answer == "":
+                break
+        return reply.encode(WIRE).decode("utf-8", "replace")  # only logged: the device goes down
 
     # -- login ------------------------------------------------------------------------------
     def _try_session_preparation(self, force_data: bool = True) -> None:
@@ -387,95 +412,3 @@ class PixTelnetSession(Session):
         self, cmd: str = "write memory", confirm: bool = False, confirm_response: str = ""
     ) -> str:
         return str(super().save_config(cmd=cmd, confirm=confirm, confirm_response=confirm_response))
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ConnectParams:
-    """What a session needs; secrets are passed as plain strings only at this edge."""
-
-    name: str
-    host: str
-    port: int
-    transport: str  # "ssh" | "telnet"
-    username: str
-    password: str
-    secret: str
-    timeout: float = 20.0  # seconds for each step: connecting, logging in, each read
-    budget: float | None = None  # seconds for the whole session (None: no limit)
-    host_keys: HostKeyCheck = field(default_factory=HostKeyCheck)  # SSH: where keys are known
-    ssh_config: str | None = None  # SSH: an OpenSSH config file (ProxyCommand, ProxyJump)
-
-    def __repr__(self) -> str:
-        return f"ConnectParams(name={self.name!r}, host={self.host!r}, port={self.port})"
-
-
-def _netmiko_args(params: ConnectParams) -> dict[str, Any]:
-    args: dict[str, Any] = {
-        "device_type": "cisco_asa_telnet" if params.transport == "telnet" else "cisco_asa",
-        "host": params.host,
-        "port": params.port,
-        "username": params.username,
-        "password": params.password,
-        "secret": params.secret,
-        "conn_timeout": params.timeout,
-        "auth_timeout": params.timeout,
-        "banner_timeout": params.timeout,
-        "read_timeout_override": params.timeout,
-        "fast_cli": True,
-        "encoding": WIRE,
-    }
-    if params.transport == "ssh" and params.ssh_config:
-        args["ssh_config_file"] = params.ssh_config
-    return args
-
-
-def show(session: Session, command: str) -> str:
-    """Run a read command and return its text (never netmiko's parsed forms)."""
-    return show_many(session, [command])[0]
-
-
-def show_many(session: Session, commands: Sequence[str]) -> list[str]:
-    """Run read commands in order; an SSH session sends them together (one round trip)."""
-    replies = session.show_many(commands)
-    if len(replies) != len(commands) or not all(isinstance(r, str) for r in replies):
-        raise CollectError(f"unexpected replies for {list(commands)!r}")
-    return [utf8(reply, command) for reply, command in zip(replies, commands, strict=True)]
-
-
-def pipelines(session: Session) -> bool:
-    """Whether reads sent together cost one round trip (paging off, nothing typed is eaten)."""
-    return session.pipelines
-
-
-@contextmanager
-def open_session(params: ConnectParams) -> Iterator[Session]:
-    """A logged-in, enabled session; device errors come out as `DeviceError` subclasses."""
-    cls = PixTelnetSession if params.transport == "telnet" else AsaSession
-    if params.transport == "ssh" and params.ssh_config and not os.path.isfile(params.ssh_config):
-        raise ConnectError(f"ssh_config {params.ssh_config}: no such file")
-    deadline = Deadline(params.budget)
-    try:
-        conn = cls(**_netmiko_args(params), host_keys=params.host_keys, deadline=deadline,
-                   label=params.name)  # fmt: skip
-    except (*DEVICE_FAILURES, ValueError) as exc:  # ValueError: netmiko's ssh_config checks
-        deadline.cancel()
-        raise _login_error(exc, params, deadline) from exc
-    except BaseException:
-        deadline.cancel()
-        raise
-    try:
-        yield conn
-    except DEVICE_FAILURES as exc:
-        raise map_error(exc, params) from exc
-    finally:
-        deadline.cancel()
-        quiet_disconnect(conn)
-
-
-def _login_error(exc: BaseException, params: ConnectParams, deadline: Deadline) -> DeviceError:
-    """A session the budget's timer cut before it was up timed out connecting (unless it was
-    already reading, where the read's own timeout says more)."""
-    if deadline.expired and not isinstance(exc, ReadException):
-        where = f"{params.host}:{params.port}"
-        return ConnectError(f"timed out connecting to {where} after {deadline.seconds:g} s")
-    return map_error(exc, params)

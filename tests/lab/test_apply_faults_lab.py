@@ -1,6 +1,6 @@
 """Lab faults during `pixfix apply`: never a device half-changed and saved.
 
-One lab (base port 23522) of exposed devices with faults (a devices file), a lab minute of
+One lab (on free ports) of exposed devices with faults (a devices file), a lab minute of
 1 s and boots of 1 s so that a dead-man timer fires within seconds. Each fault must end
 `rolled-back`, `reverted`, or an `error` that sent nothing; none may be saved, and each device
 must show its original SMTP inspection with nothing left unsaved afterwards.
@@ -22,7 +22,6 @@ import yaml
 
 pytestmark = pytest.mark.timeout(300)
 
-BASE_PORT = 23522
 PASSWORDS = ("labpass-7f3a", "labenable-92ce")
 ASA = {"software": "ASA 8.4(7)", "transport": "ssh", "config": "lab-asa84.cfg"}
 PIX = {"software": "PIX 6.3(5)", "transport": "telnet", "config": "lab-pix63.cfg"}
@@ -95,7 +94,7 @@ def faulty(lab_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Faulty
     folder = tmp_path_factory.mktemp("apply-faults")
     devices = _devices_file(folder)
     lab = lab_factory(
-        BASE_PORT, "--devices-file", str(devices), "--minute-seconds", "1", "--boot-seconds", "1"
+        "--devices-file", str(devices), "--minute-seconds", "1", "--boot-seconds", "1"
     )
     work = Faulty(lab, folder)
     planned = work.pixfix("plan", "-i", lab.inventory, "--out", "plan", "--timeout", "15", "-q")

@@ -1,6 +1,6 @@
 """plan -> approve -> apply -> rollback against the default lab fleet, over SSH and telnet.
 
-One lab for the module (base port 22522, a lab minute of 30 s so that a dead-man timer of 2
+One lab for the module (on free ports, a lab minute of 30 s so that a dead-man timer of 2
 minutes outlasts the change, boots of 1 s). The tests run in file order and build on each
 other: refusals first (nothing touched), a dry run, the apply (every exposed active device
 fixed, verified, saved; the standby and the clean devices untouched), a second apply (already
@@ -26,11 +26,10 @@ from pixfix.inventory.load import Host, load_inventory
 from pixfix.model import Finding, Status
 from pixfix.probe.classify import Verdict
 from pixfix.probe.smtp import Target, probe
-from pixfix.transport.session import open_session, show
+from pixfix.transport.connect import open_session, show
 
 pytestmark = pytest.mark.timeout(300)
 
-BASE_PORT = 22522
 PASSWORDS = ("labpass-7f3a", "labenable-92ce")
 CHANGED = ("lab-pix41", "lab-pix63", "lab-pix70", "lab-asa84", "lab-asa98-iface", "lab-fwsm31")
 UNTOUCHED = ("lab-pix63-clean", "lab-asa916-clean", "lab-asa918-tuned", "lab-asa-standby")
@@ -95,7 +94,7 @@ class Work:
 
 @pytest.fixture(scope="module")
 def work(lab_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Work:
-    lab = lab_factory(BASE_PORT, "--minute-seconds", "30", "--boot-seconds", "1")
+    lab = lab_factory("--minute-seconds", "30", "--boot-seconds", "1")
     return Work(lab, tmp_path_factory.mktemp("apply"))
 
 

@@ -28,7 +28,7 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def lab(lab_factory: Any) -> Any:
-    return lab_factory(12022)
+    return lab_factory()
 
 
 def test_audit_gives_the_lab_states_and_changes_nothing(lab: Any, tmp_path: Any) -> None:
@@ -65,7 +65,6 @@ def test_limit_selects_hosts(lab: Any) -> None:
 @pytest.fixture(scope="module")
 def faulty_lab(lab_factory: Any) -> Any:
     return lab_factory(
-        13022,
         "--fault", "lab-asa84:refuse",
         "--fault", "lab-asa916-clean:silent",
         "--fault", "lab-pix63:wrong_credentials",

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.timeout(180)
 
 @pytest.fixture(scope="module")
 def lab(lab_factory: Any) -> Any:
-    return lab_factory(13522, "--devices", "2", "--ssh-only")
+    return lab_factory("--devices", "2", "--ssh-only")
 
 
 def _lab_key() -> tuple[str, str]:

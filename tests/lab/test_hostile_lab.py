@@ -78,7 +78,7 @@ def _devices_file(folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def lab(lab_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
     devices = _devices_file(tmp_path_factory.mktemp("hostile"))
-    return lab_factory(14522, "--devices-file", str(devices))
+    return lab_factory("--devices-file", str(devices))
 
 
 def _pixfix(lab: Any, *args: str) -> tuple[subprocess.CompletedProcess[bytes], float]:

@@ -25,7 +25,7 @@ SWITCH = ("core-sw-01", "192.0.2.201")  # never contacted: skipped as another pl
 
 @pytest.fixture(scope="module")
 def lab(lab_factory: Any) -> Any:
-    return lab_factory(13522)
+    return lab_factory()
 
 
 def _ansible_ini(hosts: dict[str, dict[str, Any]], folder: Path) -> Path:

@@ -12,7 +12,7 @@ import pytest
 from netmiko import ConnectHandler
 
 from pixfix.errors import AuthError
-from pixfix.transport.session import open_session
+from pixfix.transport.connect import open_session
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -47,7 +47,7 @@ ASA_ERROR = "ERROR: % Invalid input detected at '^' marker."
 
 @pytest.fixture(scope="module")
 def lab(lab_factory: Any) -> Any:
-    return lab_factory(11022, "--minute-seconds", "1", "--boot-seconds", "1")
+    return lab_factory("--minute-seconds", "1", "--boot-seconds", "1")
 
 
 def test_status_lists_the_default_fleet_with_its_inspection(lab: Any) -> None:

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from pixfix.errors import AuthError, ConnectError, DeviceError
-from pixfix.transport.session import open_session
+from pixfix.transport.connect import open_session
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -71,12 +71,12 @@ def _write_devices_file(folder: Path) -> Path:
 def faulty(lab_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
     devices_file = _write_devices_file(tmp_path_factory.mktemp("faults"))
     flags = [arg for flag in FLAGS for arg in ("--fault", flag)]
-    return lab_factory(21022, "--devices-file", str(devices_file), *flags)
+    return lab_factory("--devices-file", str(devices_file), *flags)
 
 
 @pytest.fixture(scope="module")
 def slow_lab(lab_factory: Any) -> Any:
-    return lab_factory(12522, "--devices", "2", "--ssh-only", "--latency-ms", "300")
+    return lab_factory("--devices", "2", "--ssh-only", "--latency-ms", "300")
 
 
 def _address(lab: Any, name: str) -> tuple[str, int]:

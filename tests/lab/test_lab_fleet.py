@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from pixfix.inventory.load import load_inventory
+from pixfix.transport.connect import open_session
 from pixfix.transport.hostkeys import HostKeyCheck
-from pixfix.transport.session import open_session
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -75,17 +75,17 @@ FILE_FLEET = {
 @pytest.fixture(scope="module")
 def from_file(lab_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
     devices_file = _write_devices_file(tmp_path_factory.mktemp("devices-file"))
-    return lab_factory(22022, "--devices-file", str(devices_file))
+    return lab_factory("--devices-file", str(devices_file))
 
 
 @pytest.fixture(scope="module")
 def mixed(lab_factory: Any) -> Any:
-    return lab_factory(23022, "--devices", "12")
+    return lab_factory("--devices", "12")
 
 
 @pytest.fixture(scope="module")
 def ssh_only(lab_factory: Any) -> Any:
-    return lab_factory(24022, "--devices", "30", "--ssh-only", "--fault", "lab-gen0002:silent")
+    return lab_factory("--devices", "30", "--ssh-only", "--fault", "lab-gen0002:silent")
 
 
 def test_devices_file_fleet_is_listed_in_order_with_its_configs(from_file: Any) -> None:
@@ -179,7 +179,8 @@ def test_up_again_starts_from_the_startup_configs_with_the_same_inventory(mixed:
     assert [port for port in ports if _accepts(port)] == []  # free as soon as `down` returns
 
     again = mixed.inventory.parent.parent / "again" / mixed.inventory.name
-    mixed.cli("lab", "up", "--detach", "--base-port", "23022", "--devices", "12",
+    base = str(min(h["port"] for h in mixed.hosts.values()))
+    mixed.cli("lab", "up", "--detach", "--base-port", base, "--devices", "12",
               "--inventory-out", str(again))  # fmt: skip
     assert [port for port in ports if not _accepts(port)] == []  # served as soon as `up` returns
     assert again.read_text() == mixed.inventory.read_text()

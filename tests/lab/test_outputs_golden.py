@@ -113,7 +113,7 @@ def corpus_outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
 
 @pytest.fixture(scope="module")
 def lab_outputs(lab_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    lab = lab_factory(27022, "--minute-seconds", "30", "--boot-seconds", "1")
+    lab = lab_factory("--minute-seconds", "30", "--boot-seconds", "1")
     out = Outputs(tmp_path_factory.mktemp("outputs"), lab)
     out.literals[str(lab.inventory.parent.parent)] = "<lab>"
     for name, host in lab.hosts.items():

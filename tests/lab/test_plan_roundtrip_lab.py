@@ -22,19 +22,18 @@ from pixfix.model import Finding, Status
 from pixfix.parse.config import config_software
 from pixfix.plan.entry import DeviceMeta, Mode, PlanEntry, Reload, plan_entry
 from pixfix.platforms import FACTS
-from pixfix.transport.session import open_session
+from pixfix.transport.connect import open_session
 
 pytestmark = pytest.mark.timeout(600)
 
 FLEET = Path(__file__).resolve().parents[2] / "pixfix" / "lab" / "default_fleet.yaml"
 DEVICES = [d["name"] for d in yaml.safe_load(FLEET.read_text(encoding="utf-8"))["devices"]]
-BASE_PORT = 20022
 PROMPT = r"#\s*$"  # privileged and config-mode prompts, whatever the context
 
 
 @pytest.fixture(scope="module")
 def lab(lab_factory: Any) -> Any:
-    return lab_factory(BASE_PORT)
+    return lab_factory()
 
 
 def _host(lab: Any, name: str) -> Host:

@@ -21,7 +21,7 @@ from pixfix.platforms import FACTS
 from pixfix.probe.classify import Exchange, Step
 from pixfix.probe.judge import ANOTHER_DEVICE, probe_extra
 from pixfix.probe.smtp import ProbeResult, Target, probe
-from pixfix.transport.session import open_session
+from pixfix.transport.connect import open_session
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -57,7 +57,7 @@ REMEDIATIONS = {
 @pytest.fixture(scope="module")
 def lab(lab_factory: Any) -> Any:
     """The default fleet; a test that changes a device puts it back as it was."""
-    return lab_factory(14022)
+    return lab_factory()
 
 
 def probe_mx(lab: Any, name: str, *, char_at_a_time: bool = False) -> ProbeResult:

@@ -22,10 +22,8 @@ import pytest
 from click.testing import CliRunner, Result
 from test_apply_machine import SimIO, read_config
 
-from pixfix.apply.device_ops import DeviceIO
 from pixfix.apply.locks import device_lock, lock_key
 from pixfix.apply.run import Effects
-from pixfix.audit.live import Collected, ConnectOptions
 from pixfix.audit.verdict import audit_config
 from pixfix.cli import PixfixGroup
 from pixfix.cli import apply as apply_cli
@@ -34,14 +32,16 @@ from pixfix.errors import AuthError
 from pixfix.inventory.load import Host
 from pixfix.lab.device import Device, Faults
 from pixfix.lab.fleet import FleetOptions, build_devices, default_specs
-from pixfix.model import DeviceResult, Role
+from pixfix.model import Collected, DeviceResult, Role
 from pixfix.plan.approval import approve
 from pixfix.plan.entry import DeviceMeta, Mode, Reload
 from pixfix.plan.report import PlanHeader, plan_files
 from pixfix.probe.classify import Verdict
 from pixfix.probe.smtp import ProbeResult, Target
 from pixfix.store.plan_dir import write_plan_dir
+from pixfix.transport.device_io import DeviceIO
 from pixfix.transport.hostkeys import KeyOptions
+from pixfix.transport.params import ConnectOptions
 
 NAMES = ("lab-asa84", "lab-pix63", "lab-asa98-iface", "lab-asa-multi", "lab-asa916-clean")
 PASSWORDS = ("labpass-7f3a", "labenable-92ce")

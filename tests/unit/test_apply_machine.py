@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from pixfix.apply.device_ops import Answers, Recorded
 from pixfix.apply.env import ChangeOptions, DeviceEnv
 from pixfix.apply.machine import change_device
 from pixfix.apply.model import (
@@ -40,7 +39,8 @@ from pixfix.model import DeviceResult, Status
 from pixfix.plan.entry import DeviceMeta, Mode, PlanEntry, Reload, plan_entry
 from pixfix.probe.classify import Verdict
 from pixfix.probe.smtp import ProbeResult, Target
-from pixfix.transport.session import strip_pager
+from pixfix.transport.device_io import Recorded
+from pixfix.transport.session import Answers, strip_pager
 
 USER, SECRET = "labuser-4b1d", "labenable-92ce"
 T0 = datetime(2026, 12, 5, 21, 0, tzinfo=UTC)
@@ -99,9 +99,14 @@ class SimIO:
             raise ConnectError("the device closed the session")
         return strip_pager(out)[0].replace("\r\n", "\n")
 
+    pipelines = False
+
     def read(self, command: str) -> str:
         lines = self._type(command).split("\n")
         return "\n".join(lines[1:-1])
+
+    def read_many(self, commands: Sequence[str]) -> list[str]:
+        return [self.read(command) for command in commands]
 
     def exchange(self, line: str, answers: Answers = ()) -> str:
         reply = self._type(line)

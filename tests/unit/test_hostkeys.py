@@ -11,6 +11,8 @@ import paramiko
 import pytest
 
 from pixfix.errors import ConnectError
+from pixfix.model import Transport
+from pixfix.transport.errors import map_error
 from pixfix.transport.hostkeys import (
     HostKeyCheck,
     KeyOptions,
@@ -20,7 +22,7 @@ from pixfix.transport.hostkeys import (
     key_problem,
     own_file,
 )
-from pixfix.transport.session import ConnectParams, map_error
+from pixfix.transport.params import ConnectParams
 
 PUBLIC = resources.files("pixfix.lab").joinpath("keys/ssh_host_rsa_key.pub").read_text().split()
 LAB_KEY = paramiko.RSAKey(data=base64.b64decode(PUBLIC[1]))
@@ -108,6 +110,6 @@ def test_a_changed_key_names_the_old_and_the_new_fingerprint(other_key: Any) -> 
 
 
 PARAMS = ConnectParams(
-    name="fw", host="192.0.2.1", port=2222, transport="ssh", username="u", password="pw-1",
+    name="fw", host="192.0.2.1", port=2222, transport=Transport.SSH, username="u", password="pw-1",
     secret="s-2",
 )  # fmt: skip

@@ -7,8 +7,11 @@ import pytest
 from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException
 
 from pixfix.errors import AuthError, ConnectError
-from pixfix.platforms import context_names, failover_role
-from pixfix.transport.session import MORE, ConnectParams, map_error, strip_pager
+from pixfix.model import Transport
+from pixfix.platforms import MORE, context_names, failover_role
+from pixfix.transport.errors import map_error
+from pixfix.transport.params import ConnectParams
+from pixfix.transport.session import strip_pager
 
 SHOW_CONTEXT = """\
 Context Name      Class      Interfaces Mode      URL
@@ -52,7 +55,7 @@ PARAMS = ConnectParams(
     name="fw",
     host="192.0.2.1",
     port=22,
-    transport="ssh",
+    transport=Transport.SSH,
     username="u",
     password="hunter2-x",
     secret="s3",

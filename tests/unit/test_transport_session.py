@@ -19,18 +19,14 @@ import pytest
 from netmiko.exceptions import NetmikoAuthenticationException, ReadException, ReadTimeout
 
 from pixfix.errors import CollectError
+from pixfix.model import Transport
+from pixfix.platforms import MORE
 from pixfix.transport import limits as read_limits
 from pixfix.transport import session as transport
-from pixfix.transport.session import (
-    MORE,
-    AsaSession,
-    ConnectParams,
-    PixTelnetSession,
-    Session,
-    map_error,
-    show_many,
-    strip_pager,
-)
+from pixfix.transport.connect import show_many
+from pixfix.transport.errors import map_error
+from pixfix.transport.params import ConnectParams
+from pixfix.transport.session import AsaSession, PixTelnetSession, Session, strip_pager
 
 NL = "\r\n"
 VERSION = "Cisco Adaptive Security Appliance Software Version 9.8(4)\r\nfw up 12 days 3 hours"
@@ -299,7 +295,7 @@ PARAMS = ConnectParams(
     name="fw",
     host="192.0.2.1",
     port=22,
-    transport="ssh",
+    transport=Transport.SSH,
     username="u",
     password="pw-1",
     secret="s-2",

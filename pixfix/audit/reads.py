@@ -1,0 +1,84 @@
+"""What pixfix reads from a device, and in which order: the one place that knows the commands.
+
+Audit, plan (through the audit) and apply all read a device through these functions over a
+`pixfix.transport.device_io.DeviceIO`:
+
+- `identify`: `show version` (platform, train, context mode) and `show failover` (role), in one
+  round trip, optionally with `show running-config` typed ahead (used only if it is this train's
+  configuration command on a single-context device; PIX 4 lists it with `write terminal`);
+- `context_names`: `show context` on a multiple-context system space;
+- `in_context`: `changeto context X` and the pager off again (paging is per context), then the
+  reads asked for, all in one round trip where the session allows; a refused `changeto` is an
+  error, never the system space's configuration read as the context's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pixfix.errors import CollectError
+from pixfix.model import Role, Software
+from pixfix.parse.config import parse_show_version
+from pixfix.platforms import FACTS, PAGER_OFF, TrainFacts, context_names, failover_role
+from pixfix.transport.device_io import DeviceIO
+
+VERSION = "show version"
+FAILOVER = "show failover"
+CONTEXTS = "show context"
+BOOTVAR = "show bootvar"
+SYSTEM = "changeto system"
+USUAL_CONFIG = "show running-config"  # every SSH train's configuration command
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Identity:
+    """What a device said about itself at login: its software, train facts and failover role."""
+
+    software: Software
+    facts: TrainFacts
+    role: Role | None  # None where the train has no `show failover`
+    running: str | None = None  # the running configuration, when it was read ahead
+
+
+def identify(io: DeviceIO, *, config_ahead: bool = False) -> Identity:
+    """Version and role; with `config_ahead`, the running configuration in the same round trip.
+
+    The configuration is typed ahead only where reads cost one round trip together, and kept
+    only when it is the train's own command on a single-context device.
+    """
+    ahead = [USUAL_CONFIG] if config_ahead and io.pipelines else []
+    replies = io.read_many([VERSION, FAILOVER, *ahead])
+    software = parse_show_version(replies[0])
+    facts = FACTS[software.train]
+    role = failover_role(replies[1]) if facts.has_failover_show else None
+    usable = bool(ahead) and facts.config_command == USUAL_CONFIG and not software.multi_context
+    return Identity(
+        software=software, facts=facts, role=role, running=replies[2] if usable else None
+    )
+
+
+def read_role(io: DeviceIO, facts: TrainFacts) -> Role | None:
+    """The failover role now (`show failover`), from the login (system) space."""
+    return failover_role(io.read(FAILOVER)) if facts.has_failover_show else None
+
+
+def contexts_of(io: DeviceIO) -> list[str]:
+    """The contexts a multiple-context system space lists (`show context`)."""
+    return context_names(io.read(CONTEXTS))
+
+
+def in_context(io: DeviceIO, context: str | None, commands: Sequence[str]) -> list[str]:
+    """Read `commands` inside `context` (None: where the session is)."""
+    if context is None:
+        return io.read_many(commands)
+    changeto = f"changeto context {context}"
+    replies = io.read_many([changeto, PAGER_OFF, *commands])
+    if "ERROR" in replies[0]:
+        raise CollectError(f"{changeto}: {replies[0].strip()}")
+    return replies[2:]
+
+
+def back_to_system(io: DeviceIO) -> None:
+    """`changeto system`: leave a session where it started."""
+    io.read(SYSTEM)

@@ -1,0 +1,122 @@
+"""The one way audit, plan and apply talk to a device: `DeviceIO`, and `open_device`.
+
+A `DeviceIO` is a logged-in, privileged session seen as four operations: read commands (one,
+or several in one round trip where the session allows it), type one line and answer the
+questions it asks (configuration lines, `reload in`, `write memory`), and type the line that
+ends the session (`reload`). What to read and what the replies mean is decided above the
+transport (`pixfix.audit.reads` knows each train's read commands); how the bytes move is
+decided here, over netmiko (`SessionIO`), or over an in-process simulated device in unit tests.
+`Recorded` wraps any `DeviceIO` and logs every exchange to a run's log.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from pixfix.inventory.load import Host
+from pixfix.transport.connect import open_session, show_many
+from pixfix.transport.params import ConnectOptions, connect_params
+from pixfix.transport.session import Answers, Session
+
+LogSink = Callable[[dict[str, Any]], None]
+
+
+class DeviceIO(Protocol):
+    """A logged-in, privileged session."""
+
+    @property
+    def pipelines(self) -> bool:
+        """Whether `read_many` costs one round trip (so reading one command more is cheap)."""
+        ...
+
+    def read(self, command: str) -> str:
+        """A read command's output, without echo and prompt."""
+        ...
+
+    def read_many(self, commands: Sequence[str]) -> list[str]:
+        """Several read commands' outputs, in order."""
+        ...
+
+    def exchange(self, line: str, answers: Answers = ()) -> str:
+        """Type one line, answer the questions it asks, return everything up to the prompt."""
+        ...
+
+    def leave(self, line: str, answers: Answers) -> str:
+        """Type a line that ends the session (`reload`), answer its questions, do not wait."""
+        ...
+
+
+class SessionIO:
+    """`DeviceIO` over a netmiko session from `pixfix.transport.connect.open_session`."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    @property
+    def pipelines(self) -> bool:
+        return self._session.pipelines
+
+    def read(self, command: str) -> str:
+        return show_many(self._session, [command])[0]
+
+    def read_many(self, commands: Sequence[str]) -> list[str]:
+        return show_many(self._session, commands)
+
+    def exchange(self, line: str, answers: Answers = ()) -> str:
+        return self._session.exchange(line, answers)
+
+    def leave(self, line: str, answers: Answers) -> str:
+        return self._session.leave(line, answers)
+
+
+@contextmanager
+def open_device(
+    host: Host, options: ConnectOptions, *, budget: float | None = None
+) -> Iterator[SessionIO]:
+    """A session to the host as `DeviceIO`; device trouble comes out as `DeviceError`.
+
+    `budget` bounds the whole session (an audit's `--timeout` per host); a change runs without
+    one, so that it is never cut off halfway by the clock: each step has `options.timeout`.
+    """
+    with open_session(connect_params(host, options, budget=budget)) as session:
+        yield SessionIO(session)
+
+
+class Recorded:
+    """A `DeviceIO` that logs every command sent and every reply, with how long it took."""
+
+    def __init__(self, inner: DeviceIO, log: LogSink) -> None:
+        self._inner = inner
+        self._log = log
+
+    @property
+    def pipelines(self) -> bool:
+        return self._inner.pipelines
+
+    def read(self, command: str) -> str:
+        return self._recorded(command, lambda: self._inner.read(command))
+
+    def read_many(self, commands: Sequence[str]) -> list[str]:
+        return [self.read(command) for command in commands]  # one log entry per command
+
+    def exchange(self, line: str, answers: Answers = ()) -> str:
+        return self._recorded(line, lambda: self._inner.exchange(line, answers))
+
+    def leave(self, line: str, answers: Answers) -> str:
+        return self._recorded(line, lambda: self._inner.leave(line, answers))
+
+    def _recorded(self, command: str, call: Callable[[], str]) -> str:
+        started = time.monotonic()
+        try:
+            reply = call()
+        except Exception as exc:
+            seconds = round(time.monotonic() - started, 3)
+            self._log({"command": command, "error": str(exc), "seconds": seconds})
+            raise
+        self._log(
+            {"command": command, "reply": reply, "seconds": round(time.monotonic() - started, 3)}
+        )
+        return reply
