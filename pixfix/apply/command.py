@@ -39,7 +39,8 @@ from pixfix.apply.source import load_apply_run, load_approved_plan
 from pixfix.apply.windows import Interval, parse_interval, validate_window
 from pixfix.errors import InputError
 from pixfix.fleet import Reporter
-from pixfix.inventory.load import Host, Inventory, load_inventory, select_hosts
+from pixfix.inventory.load import Host, Inventory, load_inventory
+from pixfix.inventory.select import select_hosts
 from pixfix.plan.model import PlanEntry
 from pixfix.store.plan_dir import file_stem
 from pixfix.store.run_dir import Redactor, RunDir, redactor_for, utc_iso

@@ -36,7 +36,8 @@ from pixfix.errors import DeviceBusy
 from pixfix.fleet import Reporter
 from pixfix.inventory.load import Host
 from pixfix.logsetup import per_host
-from pixfix.probe.smtp import ProbeResult, Target, probe
+from pixfix.probe.smtp import ProbeResult, probe
+from pixfix.probe.target import Target
 from pixfix.store.run_dir import RunDir
 from pixfix.transport.device_io import DeviceIO, Recorded, open_device
 from pixfix.transport.params import ConnectOptions

@@ -16,7 +16,8 @@ from pixfix.cli.inventory import skipped_note
 from pixfix.cli.options import host_key_options
 from pixfix.errors import InputError
 from pixfix.fleet import reporter_for, run_fleet
-from pixfix.inventory.load import Host, load_inventory, select_hosts
+from pixfix.inventory.load import Host, load_inventory
+from pixfix.inventory.select import select_hosts
 from pixfix.logsetup import color_wanted, per_host
 from pixfix.model import DeviceResult
 from pixfix.probe.judge import probe_extra

@@ -18,14 +18,8 @@ import click
 from pixfix.cli import PixfixGroup
 from pixfix.errors import InputError
 from pixfix.inventory.credentials import Backends, ListingPrompter, system_keyring
-from pixfix.inventory.load import (
-    Inventory,
-    InventoryFormat,
-    SkippedHost,
-    describe_hosts,
-    load_inventory,
-    select_hosts,
-)
+from pixfix.inventory.load import Inventory, InventoryFormat, SkippedHost, load_inventory
+from pixfix.inventory.select import describe_hosts, select_hosts
 
 _COLUMNS = ("NAME", "ADDRESS", "TRANSPORT", "PLATFORM", "GROUPS", "TAGS", "MX", "CREDENTIALS")
 _LISTED_SKIPS = 5  # skipped hosts named in the note; the rest are counted

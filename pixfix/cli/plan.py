@@ -22,7 +22,8 @@ from pixfix import __version__
 from pixfix.audit.verdict import audit_config
 from pixfix.cli.options import host_key_options
 from pixfix.errors import InputError
-from pixfix.inventory.load import Host, load_inventory, select_hosts
+from pixfix.inventory.load import Host, load_inventory
+from pixfix.inventory.select import select_hosts
 from pixfix.model import Collected, DeviceResult, Status
 from pixfix.plan.approval import approve as sign_plan
 from pixfix.plan.approval import (

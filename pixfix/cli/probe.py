@@ -10,13 +10,11 @@ from pathlib import Path
 import click
 
 from pixfix.errors import InputError
-from pixfix.inventory.load import load_inventory, select_hosts
+from pixfix.inventory.load import load_inventory
+from pixfix.inventory.select import select_hosts
 from pixfix.probe.report import probe_exit_code, render_probe_json, render_probe_table
-from pixfix.probe.smtp import (
-    Target,
-    parse_target,
-    probe_many,
-)
+from pixfix.probe.smtp import probe_many
+from pixfix.probe.target import Target, parse_target
 
 logger = logging.getLogger(__name__)
 

@@ -14,16 +14,14 @@ of precedence, so from there every host is resolved the same way whatever file i
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
-from enum import Enum
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pixfix.errors import InputError, InventoryError
+from pixfix.errors import InventoryError
 from pixfix.inventory.ansible import read_ansible
 from pixfix.inventory.credentials import (
     CREDENTIALS,
@@ -61,16 +59,11 @@ __all__ = [
     "Host",
     "Inventory",
     "InventoryFormat",
-    "LimitKind",
-    "LimitTerm",
     "SkippedHost",
     "Transport",
-    "describe_hosts",
     "format_duration",
     "load_inventory",
     "parse_endpoint",
-    "parse_limit",
-    "select_hosts",
 ]
 
 logger = logging.getLogger(__name__)
@@ -328,94 +321,3 @@ def _inline_warnings(path: Path, doc: InventoryFile) -> tuple[str, ...]:
         for cred in ("password", "secret")
         if settings.credential(cred)[0]
     )
-
-
-# ---- selecting hosts ----------------------------------------------------------------------------
-
-
-class LimitKind(Enum):
-    """What a `--limit` term matches: `fw*` names, `group=dmz` groups, `tag=prod` tags."""
-
-    NAME = "name"
-    GROUP = "group"
-    TAG = "tag"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LimitTerm:
-    """One comma-separated term of `--limit`: a glob over names, group names or tags."""
-
-    kind: LimitKind
-    pattern: str
-
-    def matches(self, host: Host) -> bool:
-        if self.kind is LimitKind.NAME:
-            return fnmatch.fnmatchcase(host.name, self.pattern)
-        values = host.groups if self.kind is LimitKind.GROUP else host.tags
-        return any(fnmatch.fnmatchcase(value, self.pattern) for value in values)
-
-
-def parse_limit(text: str) -> tuple[LimitTerm, ...]:
-    """`fw*,group=dmz,tag=prod` -> three terms that must all match (commas mean AND).
-
-    >>> [t.kind.value for t in parse_limit("fw*,tag=prod")]
-    ['name', 'tag']
-    """
-    usage = "use a name glob, group=NAME or tag=NAME"
-    terms = []
-    for item in (part.strip() for part in text.split(",")):
-        key, eq, value = item.partition("=")
-        if not item or (eq and not value.strip()):
-            raise InputError(f"--limit {text!r}: empty term; {usage}")
-        try:
-            kind = LimitKind(key.strip()) if eq else LimitKind.NAME
-        except ValueError:
-            raise InputError(f"--limit {text!r}: unknown selector {key!r}; {usage}") from None
-        terms.append(LimitTerm(kind=kind, pattern=value.strip() if eq else item))
-    return tuple(terms)
-
-
-def select_hosts(hosts: Sequence[Host], limits: Sequence[str]) -> tuple[Host, ...]:
-    """Hosts matching any limit (repeating `--limit` means OR), in inventory order.
-
-    No limits select every host; limits matching nothing give an empty tuple for the CLI to judge.
-    """
-    if isinstance(limits, str):
-        raise TypeError("limits must be a sequence of strings, not one string")
-    if not limits:
-        return tuple(hosts)
-    parsed = [parse_limit(limit) for limit in limits]
-    return tuple(h for h in hosts if any(all(t.matches(h) for t in terms) for terms in parsed))
-
-
-# ---- the secret-free view -----------------------------------------------------------------------
-
-
-def describe_hosts(inventory: Inventory) -> list[dict[str, object]]:
-    """What `inventory check` lists: every resolved setting and credential *source*, no secret."""
-    return [_describe(host) for host in inventory.hosts]
-
-
-def _describe(host: Host) -> dict[str, object]:
-    view = {f.name: _plain(getattr(host, f.name)) for f in fields(host)}
-    for cred in ("password", "secret", "source"):
-        del view[cred]
-    view["credentials"] = {cred: str(getattr(host.source, cred)) for cred in CREDENTIALS}
-    return view
-
-
-def _plain(value: object) -> object:
-    """JSON-ready values; a `Secret` could only ever show as its mask."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, tuple):
-        return list(value)
-    if isinstance(value, ChangeWindow):
-        return {
-            "cron": value.cron,
-            "duration": format_duration(value.duration),
-            "timezone": value.timezone,
-        }
-    if isinstance(value, Endpoint | Path | Secret):
-        return str(value)
-    return value

@@ -44,7 +44,8 @@ from typing import Protocol
 
 from pixfix.model import DeviceResult, Status
 from pixfix.probe.classify import Verdict
-from pixfix.probe.smtp import ProbeResult, Target, probe_many
+from pixfix.probe.smtp import ProbeResult, probe_many
+from pixfix.probe.target import Target
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,8 @@ from pixfix.model import Transport
 from pixfix.transport.errors import DEVICE_FAILURES, map_error, quiet_disconnect
 from pixfix.transport.limits import WIRE, Deadline, utf8
 from pixfix.transport.params import ConnectParams
-from pixfix.transport.session import AsaSession, PixTelnetSession, Session
+from pixfix.transport.session import AsaSession, Session
+from pixfix.transport.telnet import PixTelnetSession
 
 
 def _netmiko_args(params: ConnectParams) -> dict[str, Any]:

@@ -6,9 +6,8 @@ Two session classes on top of netmiko's ASA driver, sharing `Session`:
   every login to set `terminal width` (a config change on a read-only audit, and a warning on a
   standby). We skip that step and keep the command-echo checks, because netmiko's
   `allow_auto_change=False` also turns those off and then loses output at latency.
-- `PixTelnetSession` (PIX <= 6.3 over telnet, SSHv1 only there): no `terminal pager` (an error on
-  PIX) and no `no pager` (a config change): the session answers `<--- More --->` itself and strips
-  the pager's erase sequence; config mode is left with `exit` (PIX 6 has no `end`).
+- `PixTelnetSession` (PIX <= 6.3 over telnet, in `pixfix.transport.telnet`): the session
+  answers `<--- More --->` itself and strips the pager's erase sequence.
 
 Speed (docs/benchmarks.md): netmiko spends most of a short session asleep (fixed sleeps in
 `find_prompt`, `clear_buffer`, `telnet_login` and its 10-25 ms polling loops). `Session` keeps
@@ -38,37 +37,16 @@ from netmiko.exceptions import NetmikoAuthenticationException, ReadException, Re
 
 from pixfix.errors import CollectError, ReplyTooLarge
 from pixfix.logsetup import host_channel
-from pixfix.platforms import MORE, PAGER_OFF, prompt_regex
+from pixfix.platforms import PAGER_OFF, prompt_regex
 from pixfix.transport.hostkeys import HostKeyCheck, VerifyPolicy, host_key_name
 from pixfix.transport.limits import MAX_REPLY, WIRE, Deadline, to_wire, utf8
 
 Answers = Sequence[tuple[str, str]]  # (regex of a question, the answer to type)
 NUDGE_SECONDS = 2.0  # no prompt this long after login: press Enter once, as netmiko always does
-_ERASE = re.compile(r"\x08+ *\x08*")
-_ERASE_TAIL = re.compile(r"\x08[\x08 ]*$")
 _PROMPT_LAST = rf"(?:^|\n){prompt_regex()} ?$"  # a prompt as the last thing received
 _USER_PROMPT = r"(?i:user(?: ?name)?|login)\s*:\s*$"
 _CHALLENGE_PROMPT = r"(?i:password)\s*:\s*$"
 _OVERLAP = 8192  # a match may start this far before the newly read text (prompts are short)
-
-
-def strip_pager(text: str) -> tuple[str, int, str]:
-    """Remove `<--- More --->` prompts and their erase sequences.
-
-    Returns the clean text, how many prompts were found (each needs a key press), and a tail
-    that may be the start of a prompt or of an erase sequence split across reads (to prepend
-    to the next read).
-    """
-    count = text.count(MORE)
-    raw = text.replace(MORE, "")
-    erasing = _ERASE_TAIL.search(raw)  # an erase sequence cut by the read: finish it later
-    if erasing:
-        return _ERASE.sub("", raw[: erasing.start()]), count, raw[erasing.start() :]
-    clean = _ERASE.sub("", raw)
-    for size in range(len(MORE) - 1, 0, -1):
-        if clean.endswith(MORE[:size]):
-            return clean[:-size], count, clean[-size:]
-    return clean, count, ""
 
 
 class Session(CiscoAsaSSH):
@@ -385,30 +363,3 @@ class AsaSession(Session):
     def session_preparation(self) -> None:
         super().session_preparation()
         self._send_ahead(PAGER_OFF)
-
-
-class PixTelnetSession(Session):
-    """PIX <= 6.3 over telnet: pager answered in-band, `exit` leaves config mode.
-
-    Commands are never typed ahead here: while a `<--- More --->` prompt waits, any key
-    typed ahead would be taken as the answer to it.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._pager_tail = ""
-        super().__init__(*args, **kwargs)
-
-    def read_channel(self) -> str:
-        data = self._pager_tail + super().read_channel()
-        clean, prompts, self._pager_tail = strip_pager(data)
-        for _ in range(prompts):
-            self.write_channel(" ")
-        return clean
-
-    def exit_config_mode(self, exit_config: str = "exit", pattern: str = r"#") -> str:
-        return str(super().exit_config_mode(exit_config=exit_config, pattern=pattern))
-
-    def save_config(
-        self, cmd: str = "write memory", confirm: bool = False, confirm_response: str = ""
-    ) -> str:
-        return str(super().save_config(cmd=cmd, confirm=confirm, confirm_response=confirm_response))

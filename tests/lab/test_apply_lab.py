@@ -25,7 +25,8 @@ from pixfix.audit.live import CollectOptions, collect_host
 from pixfix.inventory.load import Host, load_inventory
 from pixfix.model import Finding, Status
 from pixfix.probe.classify import Verdict
-from pixfix.probe.smtp import Target, probe
+from pixfix.probe.smtp import probe
+from pixfix.probe.target import Target
 from pixfix.transport.connect import open_session, show
 
 pytestmark = pytest.mark.timeout(300)

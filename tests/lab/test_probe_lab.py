@@ -20,7 +20,8 @@ from pixfix.model import DeviceResult, Train
 from pixfix.platforms import FACTS
 from pixfix.probe.classify import Exchange, Step
 from pixfix.probe.judge import ANOTHER_DEVICE, probe_extra
-from pixfix.probe.smtp import ProbeResult, Target, probe
+from pixfix.probe.smtp import ProbeResult, probe
+from pixfix.probe.target import Target
 from pixfix.transport.connect import open_session
 
 pytestmark = pytest.mark.timeout(180)

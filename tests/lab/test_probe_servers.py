@@ -23,7 +23,8 @@ from pixfix.cli import PixfixGroup
 from pixfix.cli import probe as probe_cli
 from pixfix.lab.smtp import self_signed_tls_context
 from pixfix.probe.classify import ReplyEnd, SignatureName, Step, Verdict
-from pixfix.probe.smtp import Target, probe, probe_many
+from pixfix.probe.smtp import probe, probe_many
+from pixfix.probe.target import Target
 
 LOCAL = "127.0.0.1"
 TIMEOUT = 2.0

@@ -37,7 +37,8 @@ from pixfix.plan.approval import approve
 from pixfix.plan.entry import DeviceMeta, Mode, Reload
 from pixfix.plan.report import PlanHeader, plan_files
 from pixfix.probe.classify import Verdict
-from pixfix.probe.smtp import ProbeResult, Target
+from pixfix.probe.smtp import ProbeResult
+from pixfix.probe.target import Target
 from pixfix.store.plan_dir import write_plan_dir
 from pixfix.transport.device_io import DeviceIO
 from pixfix.transport.hostkeys import KeyOptions

@@ -38,9 +38,11 @@ from pixfix.lab.session import MORE, CliSession
 from pixfix.model import DeviceResult, Status
 from pixfix.plan.entry import DeviceMeta, Mode, PlanEntry, Reload, plan_entry
 from pixfix.probe.classify import Verdict
-from pixfix.probe.smtp import ProbeResult, Target
+from pixfix.probe.smtp import ProbeResult
+from pixfix.probe.target import Target
 from pixfix.transport.device_io import Recorded
-from pixfix.transport.session import Answers, strip_pager
+from pixfix.transport.session import Answers
+from pixfix.transport.telnet import strip_pager
 
 USER, SECRET = "labuser-4b1d", "labenable-92ce"
 T0 = datetime(2026, 12, 5, 21, 0, tzinfo=UTC)

@@ -20,7 +20,8 @@ from pixfix.inventory.credentials import (
     SystemKeyring,
     TerminalPrompter,
 )
-from pixfix.inventory.load import Inventory, describe_hosts, load_inventory
+from pixfix.inventory.load import Inventory, load_inventory
+from pixfix.inventory.select import describe_hosts
 from pixfix.secret import Secret, known_secrets
 
 PLANTED = "planted-kr-5c0ffee"  # a secret from the keyring or a prompt: never shown

@@ -15,19 +15,18 @@ import pytest
 import pixfix.inventory.credentials
 import pixfix.inventory.load
 import pixfix.inventory.schema
+import pixfix.inventory.select
 from pixfix.errors import InputError, InventoryError
 from pixfix.inventory.load import (
     ChangeWindow,
     Endpoint,
     Host,
     Transport,
-    describe_hosts,
     format_duration,
     load_inventory,
     parse_endpoint,
-    parse_limit,
-    select_hosts,
 )
+from pixfix.inventory.select import describe_hosts, parse_limit, select_hosts
 from pixfix.model import Platform
 from pixfix.secret import Secret
 
@@ -534,7 +533,7 @@ def test_select_hosts_refuses_a_bare_string() -> None:
 
 @pytest.mark.parametrize(
     "module",
-    [pixfix.inventory.credentials, pixfix.inventory.load, pixfix.inventory.schema],
+    [pixfix.inventory.credentials, pixfix.inventory.select, pixfix.inventory.schema],
     ids=lambda module: module.__name__,
 )
 def test_docstring_examples_run(module: ModuleType) -> None:

@@ -18,8 +18,9 @@ import pixfix.inventory.formats
 from pixfix.cli.inventory import inventory as inventory_cli
 from pixfix.errors import InventoryError
 from pixfix.inventory.formats import detect_format
-from pixfix.inventory.load import Host, Inventory, InventoryFormat, describe_hosts
+from pixfix.inventory.load import Host, Inventory, InventoryFormat
 from pixfix.inventory.load import load_inventory as _load
+from pixfix.inventory.select import describe_hosts
 from pixfix.model import Platform, Transport
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "inventories"

@@ -11,7 +11,7 @@ from pixfix.model import Transport
 from pixfix.platforms import MORE, context_names, failover_role
 from pixfix.transport.errors import map_error
 from pixfix.transport.params import ConnectParams
-from pixfix.transport.session import strip_pager
+from pixfix.transport.telnet import strip_pager
 
 SHOW_CONTEXT = """\
 Context Name      Class      Interfaces Mode      URL

@@ -19,7 +19,8 @@ from pixfix.probe.judge import (
     probe_entries,
     probe_extra,
 )
-from pixfix.probe.smtp import ProbeResult, Target
+from pixfix.probe.smtp import ProbeResult
+from pixfix.probe.target import Target
 
 AGREES, DISAGREES, NA = Agreement.AGREES, Agreement.DISAGREES, Agreement.NOT_APPLICABLE
 EXPOSED, TUNED, COMPLIANT, ERROR = Status.EXPOSED, Status.TUNED, Status.COMPLIANT, Status.ERROR

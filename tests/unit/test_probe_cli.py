@@ -13,7 +13,8 @@ from click.testing import CliRunner
 from pixfix.cli import PixfixGroup
 from pixfix.cli import probe as probe_cli
 from pixfix.probe.classify import Signature, SignatureName, Verdict
-from pixfix.probe.smtp import ProbeResult, Target
+from pixfix.probe.smtp import ProbeResult
+from pixfix.probe.target import Target
 
 
 @pytest.fixture

@@ -9,10 +9,8 @@ import pytest
 
 from pixfix.probe.classify import Exchange, ReplyEnd, Signature, SignatureName, Step, Verdict
 from pixfix.probe.report import probe_exit_code, render_probe_json, render_probe_table
-from pixfix.probe.smtp import (
-    ProbeResult,
-    Target,
-)
+from pixfix.probe.smtp import ProbeResult
+from pixfix.probe.target import Target
 
 GREETING = Exchange(
     step=Step.GREETING, sent=None, code=220, lines=("220 ****0*2***",), end=ReplyEnd.COMPLETE

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pixfix.errors import InputError
-from pixfix.probe.smtp import Target, parse_target
+from pixfix.probe.target import Target, parse_target
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,8 @@ from pixfix.transport import session as transport
 from pixfix.transport.connect import show_many
 from pixfix.transport.errors import map_error
 from pixfix.transport.params import ConnectParams
-from pixfix.transport.session import AsaSession, PixTelnetSession, Session, strip_pager
+from pixfix.transport.session import AsaSession, Session
+from pixfix.transport.telnet import PixTelnetSession, strip_pager
 
 NL = "\r\n"
 VERSION = "Cisco Adaptive Security Appliance Software Version 9.8(4)\r\nfw up 12 days 3 hours"
