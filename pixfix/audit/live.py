@@ -11,23 +11,19 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from pixfix.audit.reads import Identity, back_to_system, contexts_of, identify, in_context
 from pixfix.audit.verdict import audit_config
 from pixfix.errors import DeviceError, ParseError
 from pixfix.inventory.load import Host
 from pixfix.model import Collected, DeviceResult, Role, Software, Status
+from pixfix.store.saved import SaveConfig
 from pixfix.transport.device_io import DeviceIO, open_device
 from pixfix.transport.hostkeys import KeyOptions
 from pixfix.transport.params import ConnectOptions
 
 log = logging.getLogger(__name__)
-
-SaveConfig = Callable[[str, str | None, str], None]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,17 +95,3 @@ def _result(
     if result.platform is None and software is not None:
         result = dataclasses.replace(result, platform=software.platform, software=software.version)
     return Collected(result=result, config=text)
-
-
-def config_saver(folder: Path) -> SaveConfig:
-    """Keep each collected configuration as `name.cfg` / `name@context.cfg`, mode 0600."""
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-
-    def save(name: str, context: str | None, text: str) -> None:
-        path = folder / (f"{name}@{context}.cfg" if context else f"{name}.cfg")
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text if text.endswith("\n") else text + "\n")
-        path.chmod(0o600)
-
-    return save

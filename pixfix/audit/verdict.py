@@ -26,8 +26,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from pixfix.errors import CollectError, DeviceError, InputError, ParseError
+from pixfix.errors import ParseError
 from pixfix.model import (
+    Collected,
     ConfigVerdict,
     ContextMode,
     DeviceResult,
@@ -42,6 +43,7 @@ from pixfix.parse.config import (
     config_software,
     parse_config,
 )
+from pixfix.store.saved import read_configs
 
 logger = logging.getLogger(__name__)
 
@@ -178,53 +180,32 @@ def audit_config(text: str) -> ConfigVerdict:
     return verdict_from_parsed(parsed)
 
 
-def _files_under(path: Path) -> list[Path]:
-    """Files of a folder, recursively, skipping hidden files and hidden folders."""
-    return [
-        p
-        for p in path.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-    ]
+def collect_offline(paths: Sequence[Path]) -> list[Collected]:
+    """Saved configurations audited, each kept with its text (as `collect_host` returns them).
+
+    Files, or folders searched recursively (hidden files skipped); the device name is the file
+    name without its extension; a file that cannot be read or decoded is that device's error.
+    In order of name, then context.
+    """
+    collected = []
+    for saved in read_configs(paths):
+        if saved.text is None:
+            error = DeviceResult(
+                name=saved.name, context=saved.context, status=Status.ERROR, error=saved.error
+            )
+            collected.append(Collected(result=error, config=None))
+        else:
+            collected.append(collect_text(saved.name, saved.context, saved.text))
+    return collected
 
 
-def _device_name(path: Path) -> tuple[str, str | None]:
-    """`fw1.cfg` -> ("fw1", None); `fw1@ctx.cfg` -> ("fw1", "ctx") (file names use name@context)."""
-    name, _, context = path.stem.partition("@")
-    return name, context or None
-
-
-def _read_text(path: Path) -> str:
-    """The file as text; a UTF-8 byte order mark (Windows editors) is dropped."""
-    try:
-        return path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise CollectError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ParseError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-
-
-def _audit_file(path: Path) -> DeviceResult:
-    name, context = _device_name(path)
-    try:
-        text = _read_text(path)
-    except DeviceError as exc:
-        return DeviceResult(name=name, context=context, status=Status.ERROR, error=str(exc))
-    return DeviceResult.from_verdict(name, audit_config(text), context=context)
+def collect_text(name: str, context: str | None, text: str) -> Collected:
+    """One configuration text audited, kept with its text."""
+    result = DeviceResult.from_verdict(name, audit_config(text), context=context)
+    return Collected(result=result, config=text)
 
 
 def audit_offline(paths: Sequence[Path]) -> list[DeviceResult]:
-    """Audit saved configurations: files, or folders searched recursively (hidden files skipped).
-
-    The device name is the file name without its extension; a file that cannot be read or
-    decoded is that device's error. Results are sorted by name, then context.
-    """
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(_files_under(path))
-        elif path.exists():
-            files.append(path)
-        else:
-            raise InputError(f"{path}: no such file or folder")
-    results = [_audit_file(path) for path in files]
+    """Audit saved configurations (see `collect_offline`), sorted by name, then context."""
+    results = [c.result for c in collect_offline(paths)]
     return sorted(results, key=lambda r: (r.name, r.context or "", r.status.value))

@@ -8,19 +8,13 @@ from pathlib import Path
 
 import click
 
+from pixfix.audit.fleet import FleetOptions, audit_fleet
 from pixfix.audit.formats import Format, audit_exit_code, render_audit
-from pixfix.audit.live import CollectOptions, audit_host, config_saver
-from pixfix.audit.report import transport_extra
 from pixfix.audit.verdict import audit_offline
-from pixfix.cli.inventory import skipped_note
 from pixfix.cli.options import host_key_options
 from pixfix.errors import InputError
-from pixfix.fleet import reporter_for, run_fleet
-from pixfix.inventory.load import Host, load_inventory
-from pixfix.inventory.select import select_hosts
-from pixfix.logsetup import color_wanted, per_host
-from pixfix.model import DeviceResult
-from pixfix.probe.judge import probe_extra
+from pixfix.inventory.select import choose_hosts
+from pixfix.logsetup import color_wanted
 from pixfix.transport.hostkeys import KeyOptions
 
 _FORMATS = [f.value for f in Format]
@@ -80,14 +74,16 @@ def audit(
     else:
         if inventory is None or paths:
             raise InputError("give -i INVENTORY (or --offline PATH... for saved configs)")
-        saver = config_saver(save_configs) if save_configs else None
+        selection = choose_hosts(inventory, limits)
+        for warning in selection.warnings:
+            click.echo(f"pixfix: warning: {warning}", err=True)
+        if selection.skipped:
+            click.echo(f"pixfix: {selection.skipped}", err=True)
         keys = KeyOptions(known_hosts=known_hosts, trust_new=trust_new_keys)
-        options = CollectOptions(timeout=timeout, save_config=saver, host_keys=keys)
-        results, hosts = _live(inventory, limits, options, workers=workers, quiet=quiet)
-        extra = transport_extra(results, {h.name: h.transport.value for h in hosts})
-        if with_probe:
-            for label, columns in _probe(results, hosts, workers=workers, timeout=timeout).items():
-                extra.setdefault(label, {}).update(columns)
+        options = FleetOptions(
+            workers=workers, timeout=timeout, host_keys=keys, quiet=quiet, save_configs=save_configs
+        )
+        results, extra = audit_fleet(selection.hosts, options, probe=with_probe)
     chosen = Format(fmt) if fmt else (Format.TABLE if sys.stdout.isatty() else Format.JSON)
     on_terminal = sys.stdout.isatty() and output is None
     width = shutil.get_terminal_size().columns if on_terminal else None
@@ -95,40 +91,6 @@ def audit(
     text = render_audit(results, chosen, color=color, width=width, extra=extra)
     _write(text, output)
     sys.exit(audit_exit_code(results))
-
-
-def _live(
-    path: Path, limits: tuple[str, ...], options: CollectOptions, *, workers: int, quiet: bool
-) -> tuple[list[DeviceResult], tuple[Host, ...]]:
-    inventory = load_inventory(path)
-    for warning in inventory.warnings:
-        click.echo(f"pixfix: warning: {warning}", err=True)
-    if inventory.skipped:
-        click.echo(f"pixfix: {skipped_note(inventory.skipped)}", err=True)
-    hosts = select_hosts(inventory.hosts, list(limits))
-    if not hosts:
-        raise InputError(f"{path}: --limit selects no host")
-    collected = run_fleet(
-        hosts,
-        per_host(lambda host: audit_host(host, options), _label),
-        workers=workers,
-        label=_label,
-        outcome=lambda results: ", ".join(r.status.value for r in results),
-        reporter=reporter_for(quiet=quiet),
-    )
-    return [result for results in collected for result in results], hosts
-
-
-def _probe(
-    results: list[DeviceResult], hosts: tuple[Host, ...], *, workers: int, timeout: float
-) -> dict[str, dict[str, object]]:
-    """The probe column: verdict of each host's mx, and whether it agrees with the config."""
-    mx = {host.name: host.mx for host in hosts if host.mx is not None}
-    return probe_extra(results, mx, workers=workers, timeout=min(timeout, 10.0))
-
-
-def _label(host: Host) -> str:
-    return host.name
 
 
 def _write(text: str, output: Path | None) -> None:

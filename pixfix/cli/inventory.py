@@ -18,11 +18,10 @@ import click
 from pixfix.cli import PixfixGroup
 from pixfix.errors import InputError
 from pixfix.inventory.credentials import Backends, ListingPrompter, system_keyring
-from pixfix.inventory.load import Inventory, InventoryFormat, SkippedHost, load_inventory
-from pixfix.inventory.select import describe_hosts, select_hosts
+from pixfix.inventory.load import Inventory, InventoryFormat, load_inventory
+from pixfix.inventory.select import describe_hosts, select_hosts, skipped_note
 
 _COLUMNS = ("NAME", "ADDRESS", "TRANSPORT", "PLATFORM", "GROUPS", "TAGS", "MX", "CREDENTIALS")
-_LISTED_SKIPS = 5  # skipped hosts named in the note; the rest are counted
 
 
 # A PixfixGroup itself, so the one-line error and exit code hold when this group is run alone.
@@ -81,14 +80,6 @@ def check_inventory(path: Path, limits: Sequence[str]) -> tuple[Inventory, list[
     if not hosts:
         raise InputError(f"{path}: --limit {' '.join(limits)} matched no host")
     return loaded, describe_hosts(replace(loaded, hosts=hosts))
-
-
-def skipped_note(skipped: Sequence[SkippedHost]) -> str:
-    """`2 hosts skipped as not PIX/ASA/FWSM: sw1 (cisco.ios.ios), sw2 (cisco.ios.ios)`."""
-    named = [f"{host.name} ({host.platform})" for host in skipped[:_LISTED_SKIPS]]
-    more = f" and {len(skipped) - _LISTED_SKIPS} more" if len(skipped) > _LISTED_SKIPS else ""
-    noun = "host" if len(skipped) == 1 else "hosts"
-    return f"{len(skipped)} {noun} skipped as not PIX/ASA/FWSM: {', '.join(named)}{more}"
 
 
 def render_hosts_json(rows: Sequence[Mapping[str, object]]) -> str:

@@ -13,8 +13,8 @@ from enum import Enum
 from pathlib import Path
 
 from pixfix.errors import InputError
-from pixfix.inventory.credentials import CREDENTIALS
-from pixfix.inventory.load import Host, Inventory
+from pixfix.inventory.credentials import CREDENTIALS, Backends
+from pixfix.inventory.load import Host, Inventory, SkippedHost, load_inventory
 from pixfix.inventory.schema import ChangeWindow, Endpoint, format_duration
 from pixfix.secret import Secret
 
@@ -72,6 +72,47 @@ def select_hosts(hosts: Sequence[Host], limits: Sequence[str]) -> tuple[Host, ..
         return tuple(hosts)
     parsed = [parse_limit(limit) for limit in limits]
     return tuple(h for h in hosts if any(all(t.matches(h) for t in terms) for terms in parsed))
+
+
+# ---- an inventory, read and narrowed ------------------------------------------------------------
+
+_LISTED_SKIPS = 5  # skipped hosts named in the note; the rest are counted
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Selection:
+    """The hosts a run works on, and what the inventory said on the way (for the CLI to show)."""
+
+    inventory: Inventory
+    hosts: tuple[Host, ...]
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self.inventory.warnings
+
+    @property
+    def skipped(self) -> str | None:
+        """The note on hosts skipped as other platforms, or None."""
+        return skipped_note(self.inventory.skipped) if self.inventory.skipped else None
+
+
+def choose_hosts(
+    path: Path, limits: Sequence[str], *, backends: Backends | None = None
+) -> Selection:
+    """Load the inventory and select its hosts; a `--limit` that selects none is an input error."""
+    inventory = load_inventory(path, backends=backends)
+    hosts = select_hosts(inventory.hosts, list(limits))
+    if not hosts:
+        raise InputError(f"{path}: --limit selects no host")
+    return Selection(inventory=inventory, hosts=hosts)
+
+
+def skipped_note(skipped: Sequence[SkippedHost]) -> str:
+    """`2 hosts skipped as not PIX/ASA/FWSM: sw1 (cisco.ios.ios), sw2 (cisco.ios.ios)`."""
+    named = [f"{host.name} ({host.platform})" for host in skipped[:_LISTED_SKIPS]]
+    more = f" and {len(skipped) - _LISTED_SKIPS} more" if len(skipped) > _LISTED_SKIPS else ""
+    noun = "host" if len(skipped) == 1 else "hosts"
+    return f"{len(skipped)} {noun} skipped as not PIX/ASA/FWSM: {', '.join(named)}{more}"
 
 
 # ---- the secret-free view -----------------------------------------------------------------------

@@ -23,6 +23,7 @@ from pixfix.model import JsonDict
 from pixfix.store.plan_dir import (
     APPROVAL_FILE,
     PLAN_FILE,
+    RUN_FILE,
     DirKind,
     dir_kind,
     locked,
@@ -284,3 +285,14 @@ def render_run_summary(run_id: str, document: Any) -> str:
     devices = _list_of(run, "devices")
     lines += [f"devices ({len(devices)}):", *_device_lines(devices)]
     return "".join(strip_control(line) + "\n" for line in lines)
+
+
+def render_directory(directory: Path) -> str:
+    """`pixfix show`: a plan with its approvals and whether plan.json matches them, or a run."""
+    kind = dir_kind(directory)
+    if kind is DirKind.PLAN:
+        check = check_plan(directory)
+        return render_show(read_json(directory / PLAN_FILE), describe_approvals(check))
+    if kind is DirKind.RUN:
+        return render_run_summary(directory.name, read_json(directory / RUN_FILE))
+    raise InputError(f"{directory}: not a plan directory (no {PLAN_FILE}) nor a run")

@@ -20,7 +20,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -66,16 +66,6 @@ class Replaced:
 
     old_plan: bool
     approvals_removed: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SavedConfig:
-    """One saved configuration file: its device, and its text or why it could not be read."""
-
-    name: str
-    context: str | None
-    text: str | None
-    error: str | None = None
 
 
 def file_stem(name: str, context: str | None) -> str:
@@ -239,39 +229,3 @@ def locked(plan_dir: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the lock
-
-
-def read_configs(paths: Sequence[Path]) -> list[SavedConfig]:
-    """Saved configurations from files, or folders searched recursively (hidden skipped).
-
-    Sorted by name then context; a missing path is an input error, an unreadable or non-UTF-8
-    file is that device's error (as in `pixfix audit --offline`).
-    """
-    files: list[Path] = []
-    for path in paths:
-        if not path.exists():
-            raise InputError(f"{path}: no such file or folder")
-        files.extend(_visible_files(path) if path.is_dir() else [path])
-    configs = [_read_config(path) for path in files]
-    return sorted(configs, key=lambda c: (c.name, c.context or ""))
-
-
-def _visible_files(folder: Path) -> list[Path]:
-    return [
-        p
-        for p in folder.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    ]
-
-
-def _read_config(path: Path) -> SavedConfig:
-    name, _, context = path.stem.partition("@")
-    try:
-        text = path.read_bytes().decode("utf-8-sig")  # Windows editors add a byte order mark
-    except OSError as exc:
-        error = f"cannot read {path}: {exc.strerror or exc}"
-        return SavedConfig(name=name, context=context or None, text=None, error=error)
-    except UnicodeDecodeError as exc:
-        error = f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})"
-        return SavedConfig(name=name, context=context or None, text=None, error=error)
-    return SavedConfig(name=name, context=context or None, text=text)

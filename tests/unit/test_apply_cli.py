@@ -27,7 +27,6 @@ from pixfix.apply.run import Effects
 from pixfix.audit.verdict import audit_config
 from pixfix.cli import PixfixGroup
 from pixfix.cli import apply as apply_cli
-from pixfix.cli.plan import plan_devices
 from pixfix.errors import AuthError
 from pixfix.inventory.load import Host
 from pixfix.lab.device import Device, Faults
@@ -35,6 +34,7 @@ from pixfix.lab.fleet import FleetOptions, build_devices, default_specs
 from pixfix.model import Collected, DeviceResult, Role
 from pixfix.plan.approval import approve
 from pixfix.plan.entry import DeviceMeta, Mode, Reload
+from pixfix.plan.fleet import plan_devices
 from pixfix.plan.report import PlanHeader, plan_files
 from pixfix.probe.classify import Verdict
 from pixfix.probe.smtp import ProbeResult

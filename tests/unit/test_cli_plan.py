@@ -13,10 +13,12 @@ import pytest
 from click.testing import CliRunner, Result
 
 import pixfix.lab
-from pixfix.audit.live import Collected, CollectOptions
+from pixfix.audit.live import CollectOptions
+from pixfix.audit.verdict import collect_text
 from pixfix.cli import PixfixGroup
 from pixfix.cli import plan as plan_cli
 from pixfix.inventory.load import Host
+from pixfix.model import Collected
 from pixfix.transport.hostkeys import KeyOptions
 
 LAB_CONFIGS = Path(pixfix.lab.__file__).parent / "configs"
@@ -253,9 +255,9 @@ def test_live_plan_never_writes_inventory_secrets(
     def fake_collect(host: Host, options: CollectOptions) -> list[Collected]:
         seen.append(host.password.reveal())
         text = (LAB_CONFIGS / f"{host.name}.cfg").read_text() + ": end\n"
-        return [plan_cli.collected_from_text(host.name, None, text)]
+        return [collect_text(host.name, None, text)]
 
-    monkeypatch.setattr("pixfix.audit.live.collect_host", fake_collect)
+    monkeypatch.setattr("pixfix.audit.fleet.collect_host", fake_collect)
     out = tmp_path / "plan"
     result = run(cli, "plan", "-i", inventory, "--out", out, "-q")
     assert result.exit_code == 0, result.output
@@ -280,9 +282,9 @@ def test_host_key_options_reach_the_collector(
     def fake_collect(host: Host, options: CollectOptions) -> list[Collected]:
         seen.append(options)
         text = (LAB_CONFIGS / "lab-asa84.cfg").read_text() + ": end\n"
-        return [plan_cli.collected_from_text(host.name, None, text)]
+        return [collect_text(host.name, None, text)]
 
-    monkeypatch.setattr("pixfix.audit.live.collect_host", fake_collect)
+    monkeypatch.setattr("pixfix.audit.fleet.collect_host", fake_collect)
     args = ["--known-hosts", tmp_path / "kh", "--trust-new-keys", "-q"]
     result = run(cli, "plan", "-i", inventory, "--out", tmp_path / "plan", *args)
     assert result.exit_code == 0, result.output
@@ -301,7 +303,7 @@ def test_wrong_out_is_refused_before_any_device_is_read(
     def never(host: Host, options: CollectOptions) -> list[Collected]:
         raise AssertionError("a device was read")
 
-    monkeypatch.setattr("pixfix.audit.live.collect_host", never)
+    monkeypatch.setattr("pixfix.audit.fleet.collect_host", never)
     result = run(cli, "plan", "-i", inventory, "--out", out, "-q")
     assert result.exit_code == 2
     assert "not a plan directory" in result.output

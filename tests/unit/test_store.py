@@ -13,14 +13,8 @@ import pytest
 
 from pixfix.errors import InputError
 from pixfix.store import plan_dir as store
-from pixfix.store.plan_dir import (
-    DirKind,
-    PlanFiles,
-    dir_kind,
-    read_configs,
-    write_atomic,
-    write_plan_dir,
-)
+from pixfix.store.plan_dir import DirKind, PlanFiles, dir_kind, write_atomic, write_plan_dir
+from pixfix.store.saved import read_configs
 
 
 def files(plan_id: str = "abc123", devices: tuple[str, ...] = ("fw1", "fw2@mail")) -> PlanFiles:
