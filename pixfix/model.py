@@ -183,6 +183,12 @@ class ConfigVerdict:
         }
 
 
+def device_label(name: str, context: str | None) -> str:
+    """`name/context` as shown on screen (a context is `name/context`; in JSON `context` is its
+    own key, in file names `name@context`: see `pixfix.store.plan_dir.file_stem`)."""
+    return name if context is None else f"{name}/{context}"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeviceResult:
     """The audit outcome of one device, or one context of a multiple-context device."""
@@ -219,8 +225,7 @@ class DeviceResult:
 
     @property
     def label(self) -> str:
-        """`name/context` as shown on screen (architecture: contexts are `name/context`)."""
-        return self.name if self.context is None else f"{self.name}/{self.context}"
+        return device_label(self.name, self.context)
 
     def to_json(self) -> JsonDict:
         return {

@@ -42,7 +42,6 @@ from pixfix.fleet import Reporter
 from pixfix.inventory.load import Host, Inventory, load_inventory
 from pixfix.inventory.select import select_hosts
 from pixfix.plan.model import PlanEntry
-from pixfix.store.plan_dir import file_stem
 from pixfix.store.run_dir import Redactor, RunDir, redactor_for, utc_iso
 from pixfix.transport.hostkeys import KeyOptions
 
@@ -186,9 +185,7 @@ def prepare_apply(request: Request, now: datetime) -> Prepared:
     window = _common_checks(request, now)
     inventory = _inventory(request.inventory, plan.inventory, request.source)
     entries, hosts = _selected(inventory, plan.entries, request.limits)
-    specs = [
-        (apply_spec(e, plan.backup(file_stem(e.name, e.context))), _idle_reason(e)) for e in entries
-    ]
+    specs = [(apply_spec(e, plan.backup(e.stem)), _idle_reason(e)) for e in entries]
     jobs, settled = _jobs(specs, hosts)
     _check_windows([job.host for job in jobs])
     source: dict[str, object] = {

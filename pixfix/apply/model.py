@@ -20,9 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from pixfix.model import ConfigVerdict, Finding, JsonDict, Status
+from pixfix.model import ConfigVerdict, Finding, JsonDict, Status, device_label
 from pixfix.plan.model import Mode, PlanEntry
-from pixfix.store.plan_dir import file_stem
 
 
 class RunKind(StrEnum):
@@ -134,7 +133,7 @@ class ChangeSpec:
     @property
     def stem(self) -> str:
         """`name@context` made safe as a file name (backups)."""
-        return file_stem(self.entry.name, self.entry.context)
+        return self.entry.stem
 
 
 def apply_spec(entry: PlanEntry, plan_backup: str | None) -> ChangeSpec:
@@ -232,7 +231,7 @@ class DeviceRecord:
 
     @property
     def label(self) -> str:
-        return self.name if self.context is None else f"{self.name}/{self.context}"
+        return device_label(self.name, self.context)
 
     def to_json(self) -> JsonDict:
         return {

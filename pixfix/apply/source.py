@@ -24,7 +24,7 @@ from pixfix.errors import InputError
 from pixfix.model import Finding, FindingKind
 from pixfix.plan.approval import Approval, ApprovalCheck, load_approvals, sha256_hex
 from pixfix.plan.model import Mode, PlanEntry
-from pixfix.store.plan_dir import BACKUPS, PLAN_FILE, DirKind, dir_kind, file_stem
+from pixfix.store.plan_dir import BACKUPS, PLAN_FILE, plan_bytes
 from pixfix.store.run_dir import AFTER, read_backup, read_run
 
 
@@ -120,15 +120,6 @@ def entry_from_json(item: Any, where: str) -> PlanEntry:
     )
 
 
-def _plan_bytes(plan_dir: Path) -> bytes:
-    if dir_kind(plan_dir) is not DirKind.PLAN:
-        raise InputError(f"{plan_dir}: not a plan directory (no valid {PLAN_FILE})")
-    try:
-        return (plan_dir / PLAN_FILE).read_bytes()
-    except OSError as exc:
-        raise InputError(f"{plan_dir / PLAN_FILE}: cannot read: {exc.strerror}") from exc
-
-
 def approval_refusal(check: ApprovalCheck, require: int) -> str | None:
     """Why a plan may not be applied (None: it may): unsigned, changed, or too few signers."""
     if not check.approvals:
@@ -148,7 +139,7 @@ def approval_refusal(check: ApprovalCheck, require: int) -> str | None:
 
 def load_approved_plan(plan_dir: Path, *, require: int) -> LoadedPlan:
     """The plan in `plan_dir`, if approved by at least `require` people and unchanged since."""
-    data = _plan_bytes(plan_dir)
+    data = plan_bytes(plan_dir)
     try:
         document = json.loads(data)
     except ValueError as exc:
@@ -220,9 +211,7 @@ def load_apply_run(run_dir: Path) -> LoadedRun:
                 entry=entry,
                 status=str(item.get("status")),
                 after_fingerprint=_optional(item, "after_fingerprint", where),
-                after=read_backup(run_dir, file_stem(entry.name, entry.context), AFTER)
-                if changed
-                else None,
+                after=read_backup(run_dir, entry.stem, AFTER) if changed else None,
             )
         )
     plan = document.get("plan") if isinstance(document.get("plan"), dict) else {}

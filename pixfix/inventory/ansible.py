@@ -38,6 +38,7 @@ from pixfix.inventory.formats import (
     read_yaml,
     translate,
 )
+from pixfix.inventory.schema import read_text
 
 Vars = dict[str, object]
 
@@ -276,13 +277,7 @@ def _ini_tree(path: Path) -> _Tree:
     """`[group]` host lines, `[group:vars]` key=value lines, `[group:children]` group names."""
     tree = _Tree(path=path)
     group, kind = "ungrouped", "hosts"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InventoryError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError:
-        raise InventoryError(f"{path}: is not UTF-8 text") from None
-    for number, raw in enumerate(text.splitlines(), 1):
+    for number, raw in enumerate(read_text(path).splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith(("#", ";")):
             continue

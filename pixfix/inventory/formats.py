@@ -28,7 +28,7 @@ from pydantic_core import ErrorDetails
 
 from pixfix.errors import InventoryError
 from pixfix.inventory.credentials import CREDENTIALS
-from pixfix.inventory.schema import Settings
+from pixfix.inventory.schema import Settings, read_yaml_with
 
 PIXFIX_PREFIX = "pixfix_"
 NORNIR_FILES = ("hosts.yaml", "hosts.yml")
@@ -143,20 +143,7 @@ _Loader.add_constructor("!unsafe", _unsafe)
 
 def read_yaml(path: Path) -> object:
     """The document, or one `InventoryError` line; YAML's own text may quote a password."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InventoryError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError:
-        raise InventoryError(f"{path}: is not UTF-8 text") from None
-    try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise InventoryError(f"{path}: {where}YAML error: {exc.problem or exc.context}") from None
-    except yaml.YAMLError:
-        raise InventoryError(f"{path}: is not valid YAML") from None
+    return read_yaml_with(path, _Loader)
 
 
 def is_vault_file(path: Path) -> bool:

@@ -292,18 +292,22 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def _read(path: Path) -> dict[object, object]:
-    """The YAML document as a mapping. YAML errors are re-raised `from None` because their text
-    quotes the offending line, which may hold a password."""
+def read_text(path: Path) -> str:
+    """An inventory file's text, or one `InventoryError` line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InventoryError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     except UnicodeDecodeError:
         raise InventoryError(f"{path}: is not UTF-8 text") from None
-    loader = _UniqueKeyLoader(text)
+
+
+def read_yaml_with(path: Path, loader: type[yaml.SafeLoader]) -> object:
+    """The file's one YAML document, or one `InventoryError` line. YAML errors are re-raised
+    `from None` because their text quotes the offending line, which may hold a password."""
+    reader = loader(read_text(path))
     try:
-        data = loader.get_single_data()
+        return reader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -311,7 +315,12 @@ def _read(path: Path) -> dict[object, object]:
     except yaml.YAMLError:
         raise InventoryError(f"{path}: is not valid YAML") from None
     finally:
-        loader.dispose()
+        reader.dispose()
+
+
+def _read(path: Path) -> dict[object, object]:
+    """The YAML document as a mapping."""
+    data = read_yaml_with(path, _UniqueKeyLoader)
     if not isinstance(data, dict):
         raise InventoryError(f"{path}: must be a mapping with defaults, groups and hosts")
     return data

@@ -27,6 +27,7 @@ from pixfix.store.plan_dir import (
     DirKind,
     dir_kind,
     locked,
+    plan_bytes,
     read_json,
     write_atomic,
 )
@@ -160,18 +161,9 @@ def _plan_id(plan_dir: Path, plan_bytes: bytes) -> str:
         raise InputError(f"{plan_dir / PLAN_FILE}: not a plan (no plan_id)") from exc
 
 
-def _plan_bytes(plan_dir: Path) -> bytes:
-    if dir_kind(plan_dir) is not DirKind.PLAN:
-        raise InputError(f"{plan_dir}: not a plan directory (no valid {PLAN_FILE})")
-    try:
-        return (plan_dir / PLAN_FILE).read_bytes()
-    except OSError as exc:
-        raise InputError(f"{plan_dir / PLAN_FILE}: cannot read: {exc.strerror}") from exc
-
-
 def check_plan(plan_dir: Path) -> ApprovalCheck:
     """Hold the approvals of `plan_dir` against its plan.json; not a plan dir: InputError."""
-    data = _plan_bytes(plan_dir)
+    data = plan_bytes(plan_dir)
     return ApprovalCheck(
         plan_id=_plan_id(plan_dir, data),
         plan_sha256=sha256_hex(data),

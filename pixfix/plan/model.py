@@ -16,7 +16,8 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from pixfix.model import Finding, JsonDict, Role
+from pixfix.model import Finding, JsonDict, Role, device_label
+from pixfix.store.plan_dir import file_stem
 
 
 class Mode(Enum):
@@ -67,13 +68,12 @@ class PlanEntry:
 
     @property
     def label(self) -> str:
-        """`name/context` as shown on screen."""
-        return self.name if self.context is None else f"{self.name}/{self.context}"
+        return device_label(self.name, self.context)
 
     @property
-    def file_stem(self) -> str:
-        """`name@context` as used in file names (`diffs/<stem>.diff`)."""
-        return self.name if self.context is None else f"{self.name}@{self.context}"
+    def stem(self) -> str:
+        """`name@context` made safe as a file name (`diffs/<stem>.diff`, backups)."""
+        return file_stem(self.name, self.context)
 
     def to_json(self) -> JsonDict:
         return {
@@ -97,7 +97,7 @@ class PlanEntry:
         """Unified diff of the configuration before and the predicted one after ('' if none)."""
         if not self.commands or self.before is None or self.after is None:
             return ""
-        return _unified_diff(self.before, self.after, self.file_stem)
+        return _unified_diff(self.before, self.after, self.stem)
 
 
 _HUNK = re.compile(r"^@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@", re.M)

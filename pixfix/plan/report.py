@@ -28,7 +28,7 @@ from pixfix.parse.config import config_software
 from pixfix.plan.approval import sha256_hex
 from pixfix.plan.entry import DeviceMeta, PlanEntry
 from pixfix.resources import templates_dir
-from pixfix.store.plan_dir import PlanFiles, file_stem
+from pixfix.store.plan_dir import PlanFiles
 from pixfix.text import markdown_text, strip_control
 
 _BACKTICKS = re.compile("`+")
@@ -148,10 +148,6 @@ def _count_by_status(statuses: Sequence[str]) -> list[tuple[str, int]]:
     return [(status, statuses.count(status)) for status in ordered]
 
 
-def label_of(entry: PlanEntry) -> str:
-    return entry.name if entry.context is None else f"{entry.name}/{entry.context}"
-
-
 def train_of_entry(entry: PlanEntry) -> str:
     """The software train, read from the configuration the plan was made from."""
     software = config_software(entry.before) if entry.before else None
@@ -221,8 +217,8 @@ def _change_word(entry: PlanEntry) -> str:
 def device_view(device: PlannedDevice) -> DeviceView:
     entry = device.entry
     return DeviceView(
-        label=label_of(entry),
-        anchor="dev-" + file_stem(entry.name, entry.context).replace("@", "-"),
+        label=entry.label,
+        anchor="dev-" + entry.stem.replace("@", "-"),
         software=_software_text(entry),
         train=train_of_entry(entry),
         status=entry.status,
@@ -335,7 +331,7 @@ def plan_files(header: PlanHeader, devices: Sequence[PlannedDevice]) -> PlanFile
     stand for two devices.
     """
     ordered = sort_devices(devices)
-    stems = [file_stem(d.entry.name, d.entry.context) for d in ordered]
+    stems = [d.entry.stem for d in ordered]
     twice = sorted(stem for stem, count in Counter(stems).items() if count > 1)
     if twice:
         raise InputError(f"more than one configuration for: {', '.join(twice)}")

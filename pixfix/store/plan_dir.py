@@ -134,6 +134,16 @@ def _looks_like_plan(path: Path) -> bool:
     return isinstance(document, dict) and "plan_id" in document and "devices" in document
 
 
+def plan_bytes(plan_dir: Path) -> bytes:
+    """plan.json exactly as stored (approvals hash these bytes); not a plan: InputError."""
+    if dir_kind(plan_dir) is not DirKind.PLAN:
+        raise InputError(f"{plan_dir}: not a plan directory (no valid {PLAN_FILE})")
+    try:
+        return (plan_dir / PLAN_FILE).read_bytes()
+    except OSError as exc:
+        raise InputError(f"{plan_dir / PLAN_FILE}: cannot read: {exc.strerror}") from exc
+
+
 def check_plan_target(target: Path) -> DirKind:
     """`target`'s kind if a plan may be written there (absent, empty or a plan), else an error."""
     kind = dir_kind(target)

@@ -307,3 +307,26 @@ def test_wrong_out_is_refused_before_any_device_is_read(
     result = run(cli, "plan", "-i", inventory, "--out", out, "-q")
     assert result.exit_code == 2
     assert "not a plan directory" in result.output
+
+
+def test_plan_names_the_hosts_it_skipped_as_other_platforms(
+    cli: click.Group, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Like audit: an Ansible inventory's switches are skipped, and the plan says which."""
+    for key, value in {"FW_USERNAME": "ops", "FW_PASSWORD": "pw", "FW_ENABLE": "en"}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("FW_LEGACY_PASSWORD", "legacy")
+    read: list[str] = []
+
+    def fake_collect(host: Host, options: CollectOptions) -> list[Collected]:
+        read.append(host.name)
+        return [collect_text(host.name, None, (LAB_CONFIGS / "lab-asa84.cfg").read_text())]
+
+    monkeypatch.setattr("pixfix.audit.fleet.collect_host", fake_collect)
+    inventory = Path(__file__).parents[1] / "fixtures" / "inventories" / "ansible" / "hosts.ini"
+    result = CliRunner().invoke(cli, ["plan", "-i", str(inventory), "--out", str(tmp_path / "p")])
+    assert "core-sw-01" not in read and len(read) == 4
+    assert (
+        "pixfix: 2 hosts skipped as not PIX/ASA/FWSM: core-sw-01 (cisco.ios.ios), "
+        "core-sw-02 (cisco.ios.ios)\n"
+    ) in result.stderr

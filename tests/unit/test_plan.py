@@ -226,7 +226,7 @@ def test_contexts_change_to_the_context_and_save_inside_it() -> None:
     assert entry.rollback[:2] == ("changeto context mail", "configure terminal")
     assert entry.save == ("changeto context mail", "write memory")
     assert entry.reload == ("changeto system", "reload")
-    assert entry.file_stem == "fw1@mail" and entry.label == "fw1/mail"
+    assert entry.stem == "fw1@mail" and entry.label == "fw1/mail"
     assert any("every context" in n for n in entry.notes)
     assert any("fails over" in n for n in entry.notes)
 

@@ -139,7 +139,7 @@ def fleet_html() -> str:
 def test_html_shows_every_device_command_rollback_and_diff(fleet_html: str) -> None:
     devices = lab_devices()
     for device in devices:
-        label = report_plan.label_of(device.entry)
+        label = device.entry.label
         assert f">{label}</a>" in fleet_html
         for line in (*device.entry.commands, *device.entry.rollback, *device.entry.save):
             assert line.strip() in fleet_html

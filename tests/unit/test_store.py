@@ -13,7 +13,13 @@ import pytest
 
 from pixfix.errors import InputError
 from pixfix.store import plan_dir as store
-from pixfix.store.plan_dir import DirKind, PlanFiles, dir_kind, write_atomic, write_plan_dir
+from pixfix.store.plan_dir import (
+    DirKind,
+    PlanFiles,
+    dir_kind,
+    write_atomic,
+    write_plan_dir,
+)
 from pixfix.store.saved import read_configs
 
 
