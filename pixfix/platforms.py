@@ -28,6 +28,11 @@ class TrainFacts:
     reload_command: str = "reload"  # prompts (save? proceed?) are answered by apply
     has_contexts: bool = False  # FWSM 2.x and the MPF trains have multiple-context mode
     inspect_protocol: str | None = None  # MPF keyword: `esmtp` (ASA, PIX 7+), `smtp` (FWSM 3)
+    has_fixups: bool = False  # `fixup protocol ...` lines, always listed in the configuration
+    has_mailhost: bool = False  # PIX 4.0-4.1: `mailhost` lines
+    # The remediation's body lines (regular expressions, whole line after its indent):
+    # what a plan may ever send to this train (`pixfix.plan.guard`).
+    grammar: tuple[str, ...] = ()
     # mode value ("disable", "tune") -> remediation template; its rollback twin adds `_rollback`
     templates: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -61,12 +66,32 @@ def _templates(**by_mode: str) -> Mapping[str, str]:
     return MappingProxyType(by_mode)
 
 
-_FIXUP = TrainFacts(leave_config="exit", error_pattern=_PIX_ERRORS)
+NAME_PATTERN = r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}"  # a policy, class, map or context name
+_NAME = NAME_PATTERN
+_PORT = r"[1-9][0-9]{0,4}"
+_MAILHOST_LINE = r"(?:no )?mailhost [A-Za-z0-9_.:/()\-]+(?: [A-Za-z0-9_.:/()\-]+){0,7}"
+_FIXUP_LINE = rf"(?:no )?fixup protocol smtp (?P<low>{_PORT})(?:-(?P<high>{_PORT}))?"
+_POLICY_LINES = (rf"policy-map (?!type$){_NAME}", rf"class {_NAME}")
+_TUNE_MAP_LINES = (
+    rf"(?:no )?policy-map type inspect esmtp {_NAME}",
+    r"parameters",
+    r"no mask-banner",
+    r"allow-tls",
+    r"match ehlo-reply-parameter others",
+    r"mask",
+)
+
+_FIXUP = TrainFacts(
+    leave_config="exit", error_pattern=_PIX_ERRORS, has_fixups=True, grammar=(_FIXUP_LINE,)
+)
 _MPF = TrainFacts(leave_config="end", error_pattern=_ASA_ERRORS, has_contexts=True)
 
 FACTS: dict[Train, TrainFacts] = {
     Train.PIX4_MAILHOST: replace(
         _FIXUP,
+        has_fixups=False,
+        has_mailhost=True,
+        grammar=(_MAILHOST_LINE,),
         config_command="write terminal",
         startup_command="show configure",
         templates=_templates(disable="pix4_mailhost_disable.j2"),
@@ -78,10 +103,14 @@ FACTS: dict[Train, TrainFacts] = {
     Train.MPF: replace(
         _MPF,
         inspect_protocol="esmtp",
+        grammar=(*_POLICY_LINES, rf"(?:no )?inspect esmtp(?: {_NAME})?", *_TUNE_MAP_LINES),
         templates=_templates(disable="mpf_disable.j2", tune="mpf_tune.j2"),
     ),
     Train.FWSM_MPF: replace(
-        _MPF, inspect_protocol="smtp", templates=_templates(disable="fwsm_mpf_disable.j2")
+        _MPF,
+        inspect_protocol="smtp",
+        grammar=(*_POLICY_LINES, rf"(?:no )?inspect smtp(?: {_NAME})?"),
+        templates=_templates(disable="fwsm_mpf_disable.j2"),
     ),
 }
 

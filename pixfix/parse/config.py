@@ -50,6 +50,7 @@ from pixfix.parse.version import (
     parse_show_version,
     software_from_match,
 )
+from pixfix.platforms import FACTS
 
 __all__ = [
     "ClassMapFact",
@@ -69,7 +70,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _END_RE = re.compile(r"\n(?:Cryptochecksum:|: end[ \t]*(?:\n|$))")
-_FIXUP_TRAINS = (Train.PIX_FIXUP, Train.FWSM_FIXUP)
 # Port literals the ASA prints instead of numbers in `match port` (Cisco's literal table).
 _PORT_NAMES = {
     "echo": 7, "discard": 9, "daytime": 13, "chargen": 19, "ftp-data": 20, "ftp": 21, "ssh": 22,
@@ -323,7 +323,7 @@ def parse_config(text: str) -> ParsedConfig:
     """
     software, records = _software_and_records(text)
     fixups, other_fixups = _fixups(records.get(FIXUP, []))
-    if software.train in _FIXUP_TRAINS and not fixups and not other_fixups:
+    if FACTS[software.train].has_fixups and not fixups and not other_fixups:
         raise ParseError(
             f"no fixup lines in a {software.platform.value.upper()} {software.version} "
             "configuration, which always lists them: not a whole configuration"

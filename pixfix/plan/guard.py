@@ -32,7 +32,7 @@ from enum import Enum
 
 from pixfix.errors import GuardError
 from pixfix.model import Train
-from pixfix.platforms import FACTS
+from pixfix.platforms import FACTS, NAME_PATTERN
 
 
 class Section(Enum):
@@ -43,8 +43,6 @@ class Section(Enum):
     RELOAD = "reload"
 
 
-_NAME = r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}"
-_PORT = r"[1-9][0-9]{0,4}"
 _MAX_LINE = 200
 _SAFE_LINE = re.compile(r"[ -~]*")  # printable ASCII, space included
 
@@ -53,25 +51,11 @@ def _grammar(*patterns: str) -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(p) for p in patterns)
 
 
-_MAILHOST = _grammar(r"(?:no )?mailhost [A-Za-z0-9_.:/()\-]+(?: [A-Za-z0-9_.:/()\-]+){0,7}")
-_FIXUP = _grammar(rf"(?:no )?fixup protocol smtp (?P<low>{_PORT})(?:-(?P<high>{_PORT}))?")
-_POLICY = (rf"policy-map (?!type$){_NAME}", rf"class {_NAME}")
-_TUNE_MAP = (
-    rf"(?:no )?policy-map type inspect esmtp {_NAME}",
-    r"parameters",
-    r"no mask-banner",
-    r"allow-tls",
-    r"match ehlo-reply-parameter others",
-    r"mask",
-)
 BODY: dict[Train, tuple[re.Pattern[str], ...]] = {
-    Train.PIX4_MAILHOST: _MAILHOST,
-    Train.PIX_FIXUP: _FIXUP,
-    Train.FWSM_FIXUP: _FIXUP,
-    Train.MPF: _grammar(*_POLICY, rf"(?:no )?inspect esmtp(?: {_NAME})?", *_TUNE_MAP),
-    Train.FWSM_MPF: _grammar(*_POLICY, rf"(?:no )?inspect smtp(?: {_NAME})?"),
+    train: _grammar(*facts.grammar) for train, facts in FACTS.items()
 }
-"""Body lines of a CHANGE section per train, matched whole after the leading spaces."""
+"""Body lines of a CHANGE section per train (`pixfix.platforms`), matched whole after the
+leading spaces."""
 
 
 def _line_problem(line: str) -> str | None:
@@ -131,7 +115,7 @@ def _prefix(train: Train, section: Section, context: str | None) -> tuple[list[s
         return [], []
     if not FACTS[train].has_contexts:
         return [], [f"{train.value} has no multiple-context mode (context {context!r})"]
-    if not re.fullmatch(_NAME, context):
+    if not re.fullmatch(NAME_PATTERN, context):
         return [], [f"context {context!r} is not a plain name"]
     if section is Section.RELOAD:
         return ["changeto system"], []

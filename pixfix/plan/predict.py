@@ -47,7 +47,6 @@ __all__ = ["normal_config", "predict"]
 _VOLATILE = re.compile(r"Cryptochecksum:.*|: Saved|: Written by .*|: Call-home enabled .*|:")
 _VERSION = re.compile(r"(?:PIX|ASA|FWSM) Version \S")
 _TRAILER = re.compile(r"Cryptochecksum:.*|: end")
-_FIXUP_TRAINS = (Train.PIX_FIXUP, Train.FWSM_FIXUP)
 
 
 _NORMAL: dict[str, str] = {}
@@ -175,7 +174,7 @@ def _configure(state: _State, words: list[str]) -> _State:
 # -- top level ---------------------------------------------------------------------------------
 def _top_fixup(state: _State, text: str, negated: bool) -> _State:
     """PIX 6 / FWSM 2 keep `no fixup protocol smtp N` in the configuration, in place."""
-    if state.train not in _FIXUP_TRAINS:
+    if not FACTS[state.train].has_fixups:
         raise PredictError("fixup commands exist only on PIX 4.2-6.3 and FWSM 2.x")
     want, other = ("no " + text, text) if negated else (text, "no " + text)
     index = child_index(state.body, None, other)
@@ -187,7 +186,7 @@ def _top_fixup(state: _State, text: str, negated: bool) -> _State:
 
 def _top_mailhost(state: _State, text: str, negated: bool) -> _State:
     """PIX 4.x: `no mailhost ...` removes the line (not confirmed on a device: see domain.md)."""
-    if state.train is not Train.PIX4_MAILHOST:
+    if not FACTS[state.train].has_mailhost:
         raise PredictError("mailhost exists only on PIX 4.0-4.1")
     if negated:
         return replace(state, body=_must_remove(state.body, None, text))
@@ -196,7 +195,7 @@ def _top_mailhost(state: _State, text: str, negated: bool) -> _State:
 
 
 def _top_policy_map(state: _State, text: str, negated: bool) -> _State:
-    if state.train not in (Train.MPF, Train.FWSM_MPF):
+    if FACTS[state.train].inspect_protocol is None:
         raise PredictError("policy-map exists only on MPF trains (PIX 7+, ASA, FWSM 3)")
     is_map = _kind(text) == "esmtp-map"
     if text.startswith("policy-map type ") and not is_map:
@@ -239,7 +238,7 @@ def _enter(state: _State, text: str, negated: bool) -> _State:
 def _inspect(state: _State, text: str, negated: bool) -> _State:
     """Add or remove an SMTP inspection in a class (one per class, as the ASA enforces)."""
     words = text.split()
-    if state.train is Train.MPF and words[1:2] == ["smtp"]:
+    if FACTS[state.train].inspect_protocol == "esmtp" and words[1:2] == ["smtp"]:
         words[1] = "esmtp"  # the ASA stores a typed `inspect smtp` as `inspect esmtp`
     if words[1:2] not in (["esmtp"], ["smtp"]):
         raise PredictError("only SMTP inspection is part of a remediation")
