@@ -18,7 +18,7 @@ import yaml
 
 from pixfix.audit.live import Collected, CollectOptions, collect_host
 from pixfix.inventory.load import Host, load_inventory
-from pixfix.model import Finding, Status
+from pixfix.model import Finding, Role, Status
 from pixfix.parse.config import config_software
 from pixfix.plan.entry import DeviceMeta, Mode, PlanEntry, Reload, plan_entry
 from pixfix.platforms import FACTS
@@ -71,7 +71,7 @@ def _round_trip(lab: Any, before: Collected, mode: Mode) -> None:
     name, context = before.result.name, before.result.context
     entry = _plan(lab, before, mode)
     assert entry.planned, entry.notes
-    if before.result.status is not Status.EXPOSED or before.result.role == "standby":
+    if before.result.status is not Status.EXPOSED or before.result.role is Role.STANDBY:
         assert entry.commands == entry.rollback == entry.save == ()
         return
     if entry.mode is not mode:  # tune fell back: the very lines the disable round trip sends
@@ -101,7 +101,7 @@ def test_commands_fix_and_rollback_restores_on_the_device(lab: Any, name: str, m
 
 def test_the_standby_gets_no_commands(lab: Any) -> None:
     collected = _collect(lab, "lab-asa-standby")[None]
-    assert collected.result.role == "standby" and collected.result.status is Status.EXPOSED
+    assert collected.result.role is Role.STANDBY and collected.result.status is Status.EXPOSED
     entry = _plan(lab, collected, Mode.DISABLE)
     assert entry.commands == () and any("change the active unit" in n for n in entry.notes)
 
