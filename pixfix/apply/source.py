@@ -16,12 +16,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pixfix.apply.model import Outcome
 from pixfix.errors import InputError
-from pixfix.model import Finding, FindingKind
+from pixfix.model import Finding, FindingKind, Platform, Status
 from pixfix.plan.approval import Approval, ApprovalCheck, load_approvals, sha256_hex
 from pixfix.plan.model import Mode, PlanEntry
 from pixfix.store.plan_dir import BACKUPS, PLAN_FILE, plan_bytes
@@ -70,6 +71,16 @@ def _lines(item: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+_E = TypeVar("_E", bound=Enum)
+
+
+def _enum(kind: type[_E], item: dict[str, Any], key: str, where: str) -> _E:
+    try:
+        return kind(item.get(key))
+    except ValueError:
+        raise InputError(f"{where}: unknown {key} {item.get(key)!r}") from None
+
+
 def _finding(item: Any, where: str) -> Finding:
     if not isinstance(item, dict):
         raise InputError(f"{where}: a finding is not an object")
@@ -98,16 +109,15 @@ def entry_from_json(item: Any, where: str) -> PlanEntry:
     findings = item.get("findings", [])
     if not isinstance(findings, list):
         raise InputError(f"{where}: findings is not a list")
-    try:
-        mode = Mode(item.get("mode"))
-    except ValueError:
-        raise InputError(f"{where}: unknown mode {item.get('mode')!r}") from None
+    mode = _enum(Mode, item, "mode", where)
+    status = _enum(Status, item, "status", where)
+    platform = None if item.get("platform") is None else _enum(Platform, item, "platform", where)
     return PlanEntry(
         name=_text(item, "name", where),
         context=_optional(item, "context", where),
-        platform=_optional(item, "platform", where),
+        platform=platform,
         software=_optional(item, "software", where),
-        status=_text(item, "status", where),
+        status=status,
         findings=tuple(_finding(f, where) for f in findings),
         commands=_lines(item, "commands", where),
         save=_lines(item, "save", where),

@@ -96,9 +96,9 @@ def _base(result: DeviceResult, config: str | None, meta: DeviceMeta, mode: Mode
     return PlanEntry(
         name=result.name,
         context=result.context,
-        platform=None if result.platform is None else result.platform.value,
+        platform=result.platform,
         software=result.software,
-        status=result.status.value,
+        status=result.status,
         findings=result.findings,
         fingerprint=None if config is None else config_fingerprint(config),
         notes=_inventory_notes(meta),

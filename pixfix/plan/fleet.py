@@ -119,7 +119,7 @@ def write_plan(request: PlanRequest, devices: Sequence[PlannedDevice]) -> Writte
 
 
 def _failed(entry: PlanEntry) -> bool:
-    return entry.status == Status.ERROR.value or not entry.planned
+    return entry.status is Status.ERROR or not entry.planned
 
 
 def plan_exit_code(entries: Sequence[PlanEntry]) -> int:

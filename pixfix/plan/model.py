@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from pixfix.model import Finding, JsonDict, Role, device_label
+from pixfix.model import Finding, JsonDict, Platform, Role, Status, device_label
 from pixfix.store.plan_dir import file_stem
 
 
@@ -51,9 +51,9 @@ class PlanEntry:
 
     name: str
     context: str | None
-    platform: str | None
+    platform: Platform | None
     software: str | None
-    status: str  # audit status value: exposed / tuned / compliant / error
+    status: Status  # the audit's verdict
     findings: tuple[Finding, ...]
     commands: tuple[str, ...] = ()
     save: tuple[str, ...] = ()
@@ -79,9 +79,9 @@ class PlanEntry:
         return {
             "name": self.name,
             "context": self.context,
-            "platform": self.platform,
+            "platform": None if self.platform is None else self.platform.value,
             "software": self.software,
-            "status": self.status,
+            "status": self.status.value,
             "findings": [f.to_json() for f in self.findings],
             "commands": list(self.commands),
             "save": list(self.save),

@@ -135,7 +135,7 @@ def plan_json(header: PlanHeader, entries: Sequence[PlanEntry]) -> str:
     """plan.json: the header, counts by status, and each entry's own JSON, in the order given."""
     document = {
         **header.to_json(),
-        "summary": dict(_count_by_status([entry.status for entry in entries])),
+        "summary": dict(_count_by_status([entry.status.value for entry in entries])),
         "devices": [entry.to_json() for entry in entries],
     }
     return json.dumps(document, indent=2) + "\n"
@@ -155,7 +155,7 @@ def train_of_entry(entry: PlanEntry) -> str:
 
 
 def _software_text(entry: PlanEntry) -> str:
-    parts = (entry.platform.upper() if entry.platform else None, entry.software)
+    parts = (entry.platform.value.upper() if entry.platform else None, entry.software)
     return " ".join(part for part in parts if part) or "unknown"
 
 
@@ -221,7 +221,7 @@ def device_view(device: PlannedDevice) -> DeviceView:
         anchor="dev-" + entry.stem.replace("@", "-"),
         software=_software_text(entry),
         train=train_of_entry(entry),
-        status=entry.status,
+        status=entry.status.value,
         planned=entry.planned,
         change=_change_word(entry),
         findings=tuple(

@@ -69,7 +69,7 @@ def test_disable_removes_the_inspection_and_pins_the_whole_entry() -> None:
     )
     assert entry.save == ("write memory",)
     assert entry.reload == ()
-    assert entry.planned and entry.mode is Mode.DISABLE and entry.status == "exposed"
+    assert entry.planned and entry.mode is Mode.DISABLE and entry.status is Status.EXPOSED
     assert entry.fingerprint == config_fingerprint(PLAIN)
     assert entry.before is not None and "Cryptochecksum" not in entry.before
     assert entry.diff().splitlines()[2:] == [
@@ -196,7 +196,7 @@ def test_errors_are_not_planned() -> None:
             "Cryptochecksum:0123456789abcdef0123456789abcdef\n: end\n", ""
         )
     )
-    assert not entry.planned and entry.status == "error" and entry.commands == ()
+    assert not entry.planned and entry.status is Status.ERROR and entry.commands == ()
     assert entry.notes[-1].startswith("not planned: the audit failed: ")
     result = DeviceResult(name="fw9", status=Status.ERROR, error="connection refused")
     unreachable = plan_entry(result, None, SSH, mode=Mode.DISABLE, reload=Reload.NEVER)
