@@ -8,6 +8,7 @@ paramiko and socket failure into a `pixfix.errors.DeviceError` with one line of 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -65,12 +66,13 @@ def open_session(params: ConnectParams) -> Iterator[Session]:
     if not telnet and params.ssh_config and not os.path.isfile(params.ssh_config):
         raise ConnectError(f"ssh_config {params.ssh_config}: no such file")
     deadline = Deadline(params.budget)
+    started = time.monotonic()
     try:
         conn = cls(**_netmiko_args(params), host_keys=params.host_keys, deadline=deadline,
                    label=params.name)  # fmt: skip
     except (*DEVICE_FAILURES, ValueError) as exc:  # ValueError: netmiko's ssh_config checks
         deadline.cancel()
-        raise _login_error(exc, params, deadline) from exc
+        raise _login_error(exc, params, deadline, time.monotonic() - started) from exc
     except BaseException:
         deadline.cancel()
         raise
@@ -83,10 +85,12 @@ def open_session(params: ConnectParams) -> Iterator[Session]:
         quiet_disconnect(conn)
 
 
-def _login_error(exc: BaseException, params: ConnectParams, deadline: Deadline) -> DeviceError:
+def _login_error(
+    exc: BaseException, params: ConnectParams, deadline: Deadline, elapsed: float
+) -> DeviceError:
     """A session the budget's timer cut before it was up timed out connecting (unless it was
-    already reading, where the read's own timeout says more)."""
+    already reading, where the read's own timeout says more); `elapsed`: seconds until `exc`."""
     if deadline.expired and not isinstance(exc, ReadException):
         where = f"{params.host}:{params.port}"
         return ConnectError(f"timed out connecting to {where} after {deadline.seconds:g} s")
-    return map_error(exc, params)
+    return map_error(exc, params, elapsed=elapsed)

@@ -60,11 +60,33 @@ def _first_sentence(exc: BaseException, params: ConnectParams) -> str:
     return (text.split(". ")[0] or type(exc).__name__)[:160]
 
 
-def map_error(exc: BaseException, params: ConnectParams) -> DeviceError:  # noqa: PLR0911
-    """One line saying what went wrong, never a password."""
+def _timed_out(chain: list[BaseException], params: ConnectParams, elapsed: float | None) -> bool:
+    """A real timeout: a socket's, netmiko's own, or a failure only once the step's time was up
+    (paramiko's negotiation timeout surfaces as `No existing session`). netmiko also raises its
+    timeout for any SSH error while connecting (`Negotiation failed`), with that as context."""
+    if any(isinstance(e, socket.timeout | TimeoutError) for e in chain):
+        return True
+    if elapsed is not None and elapsed >= params.timeout:
+        return True
+    return isinstance(chain[-1], NetmikoTimeoutException)  # netmiko's own, wrapping nothing
+
+
+def _what_failed(chain: list[BaseException], params: ConnectParams) -> str:
+    """The error under netmiko's wrapper (whose text says only that an SSH error occurred)."""
+    inner = next((e for e in chain if not isinstance(e, NetmikoTimeoutException)), chain[0])
+    if isinstance(inner, EOFError):
+        return "the connection was closed by the other end"
+    return _first_sentence(inner, params)
+
+
+def map_error(  # noqa: PLR0911
+    exc: BaseException, params: ConnectParams, *, elapsed: float | None = None
+) -> DeviceError:
+    """One line saying what went wrong, never a password; `elapsed`: seconds until `exc`."""
     where = f"{params.host}:{params.port}"
     chain = _chain(exc)
     text = _first_sentence(exc, params)
+    after = f" after {elapsed:.1f} s" if elapsed is not None else ""
     if any(isinstance(e, ConnectionRefusedError) for e in chain):
         return ConnectError(f"connection refused by {where}")
     if isinstance(exc, NetmikoAuthenticationException | paramiko.AuthenticationException):
@@ -77,10 +99,12 @@ def map_error(exc: BaseException, params: ConnectParams) -> DeviceError:  # noqa
         return CollectError(f"no complete reply from {where} within {params.timeout:g} s: {text}")
     if isinstance(exc, ReadException):
         return CollectError(f"no complete reply from {where}: {text}")
-    if any(isinstance(e, socket.timeout | TimeoutError | NetmikoTimeoutException) for e in chain):
-        return ConnectError(f"timed out connecting to {where} after {params.timeout:g} s: {text}")
+    what = _what_failed(chain, params)
+    if _timed_out(chain, params, elapsed):
+        after = after or f" after {params.timeout:g} s"
+        return ConnectError(f"timed out connecting to {where}{after}: {what}")
     if isinstance(exc, OSError | EOFError | paramiko.SSHException):
-        return ConnectError(f"connection to {where} failed: {text}")
+        return ConnectError(f"connection to {where} failed{after}: {what}")
     if isinstance(exc, ValueError):
         return ConnectError(f"cannot connect to {where}: {text}")
     return CollectError(f"{type(exc).__name__} from {where}: {text}")

@@ -26,8 +26,9 @@ import math
 import re
 import select
 import socket
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -70,7 +71,7 @@ class Session(CiscoAsaSSH):
         **kwargs: Any,
     ) -> None:
         self._pending: list[str] = []
-        self._poller: Any = None
+        self._ready: Callable[[float], bool] | None = None  # waits for data (`_readiness`)
         self._login_output = ""
         self._entered_config = False
         self._host_keys = host_keys or HostKeyCheck()
@@ -142,18 +143,35 @@ class Session(CiscoAsaSSH):
             woke = self._wait_for_data(deadline, regex.pattern)
 
     def _wait_for_data(self, deadline: float, pattern: str) -> bool:
-        """Block until the channel is readable; paramiko's `fileno()` exists for this."""
+        """Block until the channel is readable (or closed)."""
         left = deadline - time.monotonic()
         if left <= 0 or self._deadline.expired:
             raise ReadTimeout(f"the device's reply never matched {pattern!r}")
-        if self._poller is None:
-            assert self.remote_conn is not None
-            self._poller = select.poll()
-            self._poller.register(self.remote_conn.fileno(), select.POLLIN)
-        return bool(self._poller.poll(min(left, 1.0) * 1000))
+        if self._ready is None:
+            self._ready = self._readiness()
+        return self._ready(min(left, 1.0))
+
+    def _readiness(self) -> Callable[[float], bool]:
+        """A wait for data: an event for an SSH channel, `poll` on a telnet socket.
+
+        Never an SSH channel's `fileno()`: that gives the channel an OS pipe which paramiko's
+        `Channel.close` closes while its transport thread may still write a wake-up `*` to it
+        (paramiko issue #1700). Under load another session's new socket already has that
+        descriptor number, its server reads the `*` in the SSH stream and drops the key
+        exchange: a healthy device ended `error` ("Negotiation failed", `EOFError`).
+        """
+        conn = self.remote_conn
+        assert conn is not None
+        if isinstance(conn, paramiko.Channel):
+            event = threading.Event()
+            conn.in_buffer.set_event(event)  # set while data is buffered or once it is closed
+            return event.wait
+        poller = select.poll()
+        poller.register(conn.fileno(), select.POLLIN)
+        return lambda seconds: bool(poller.poll(seconds * 1000))
 
     def _after_empty_wakeup(self) -> None:
-        """Readable but nothing read: the device closed the channel (or stderr woke us)."""
+        """Readable but nothing read: the device closed the channel."""
         if self._deadline.expired:
             raise ReadTimeout("the session ran out of time")
         conn = self.remote_conn

@@ -111,3 +111,44 @@ def test_map_error_gives_one_line_without_the_password(
     assert isinstance(mapped, kind)
     assert words in str(mapped) and "\n" not in str(mapped) and "hunter2-x" not in str(mapped)
     assert "192.0.2.1:22" in str(mapped)
+
+
+@pytest.mark.parametrize(
+    ("exc", "elapsed", "message"),
+    [
+        (  # netmiko calls every SSH error while connecting a timeout
+            _raised(
+                NetmikoTimeoutException(
+                    "A paramiko SSHException occurred during connection creation:\n\n"
+                    "Negotiation failed.\n"
+                ),
+                paramiko.SSHException("Negotiation failed."),
+            ),
+            0.44,
+            "connection to 192.0.2.1:22 failed after 0.4 s: Negotiation failed.",
+        ),
+        (
+            EOFError(),
+            1.26,
+            "connection to 192.0.2.1:22 failed after 1.3 s: "
+            "the connection was closed by the other end",
+        ),
+        (  # paramiko's negotiation timeout: no exception of its own, no session for the login
+            _raised(
+                NetmikoTimeoutException("Paramiko: 'No existing session' error: try increasing"),
+                paramiko.SSHException("No existing session"),
+            ),
+            20.01,
+            "timed out connecting to 192.0.2.1:22 after 20.0 s: No existing session",
+        ),
+        (
+            _raised(paramiko.SSHException("Error reading SSH protocol banner"), TimeoutError()),
+            20.02,
+            "timed out connecting to 192.0.2.1:22 after 20.0 s: Error reading SSH protocol banner",
+        ),
+    ],
+)
+def test_map_error_says_what_failed_and_after_how_long(
+    exc: BaseException, elapsed: float, message: str
+) -> None:
+    assert str(map_error(exc, PARAMS, elapsed=elapsed)) == message

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import paramiko
 import pytest
 from netmiko.exceptions import NetmikoAuthenticationException, ReadException, ReadTimeout
 
@@ -301,6 +302,18 @@ PARAMS = ConnectParams(
     password="pw-1",
     secret="s-2",
 )
+
+
+def test_an_ssh_channel_is_waited_on_without_an_os_pipe() -> None:
+    """paramiko closes a channel's `fileno()` pipe under its transport thread (paramiko #1700)."""
+    session = connect(AsaSession, Cli())
+    channel = paramiko.Channel(0)
+    session.remote_conn = channel
+    ready = session._readiness()
+    assert not ready(0)
+    channel.in_buffer.feed(b"fw# ")
+    assert ready(0)
+    assert channel._pipe is None
 
 
 def test_a_closed_session_is_a_collect_error_saying_so() -> None:
