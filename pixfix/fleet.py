@@ -1,7 +1,7 @@
 """Run one job per device over a fleet: bounded workers, progress, one outcome per device.
 
 A job must not raise for device trouble: it returns that device's error outcome, so one bad
-device never stops the rest of the fleet (see `pixfix.audit.live.audit_host`).
+device never stops the rest of the fleet (see `pixfix.audit.live.collect_host`).
 """
 
 from __future__ import annotations

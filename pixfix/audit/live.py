@@ -35,11 +35,6 @@ class CollectOptions:
     host_keys: KeyOptions = field(default_factory=KeyOptions)
 
 
-def audit_host(host: Host, options: CollectOptions) -> list[DeviceResult]:
-    """One result per device, or per context of a multiple-context device."""
-    return [c.result for c in collect_host(host, options)]
-
-
 def collect_host(host: Host, options: CollectOptions) -> list[Collected]:
     """Read and audit one host; device trouble becomes that host's `error` result."""
     reach = ConnectOptions(timeout=options.timeout, host_keys=options.host_keys)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zlib
 
-from pixfix.lab.device import SINGLE, SYSTEM, Device
+from pixfix.lab.device import SYSTEM, Device
 from pixfix.lab.trains import Family
 
 NL = "\r\n"
@@ -92,13 +92,6 @@ def show_bootvar(device: Device) -> str:
     )
 
 
-def show_curpriv(username: str, context: str) -> str:
-    mode = "P_PRIV"
-    return NL.join(
-        [f"Username : {username}", "Current privilege level : 15", f"Current Mode/s : {mode}"]
-    )
-
-
 def write_memory(device: Device, context: str) -> str:
     ctx = device.contexts[context]
     lines = ["Building configuration..."]
@@ -112,7 +105,3 @@ def write_memory(device: Device, context: str) -> str:
         lines += ["", f"{size} bytes copied in 0.110 secs"]
     lines.append("[OK]")
     return NL.join(lines)
-
-
-def context_name_for_prompt(context: str) -> str:
-    return "" if context in (SINGLE, SYSTEM) else f"/{context}"

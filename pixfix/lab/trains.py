@@ -67,7 +67,6 @@ class Train:
     hardware: str
     has_end: bool
     has_terminal_pager: bool
-    has_curpriv: bool
     error_text: str
     config_command: str  # how the config is listed: `show running-config` or `write terminal`
 
@@ -87,7 +86,6 @@ def _pix(key: str, version: str, family: Family, hardware: str) -> Train:
         hardware=hardware,
         has_end=False,
         has_terminal_pager=False,
-        has_curpriv=False,
         error_text=PIX_ERROR,
         config_command="write terminal" if family is Family.PIX_MAILHOST else "show running-config",
     )
@@ -104,7 +102,6 @@ def _mpf(key: str, product: str, version: str, banner: str, hardware: str) -> Tr
         hardware=hardware,
         has_end=True,
         has_terminal_pager=True,
-        has_curpriv=True,
         error_text=ASA_ERROR,
         config_command="show running-config",
     )

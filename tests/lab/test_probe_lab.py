@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from pixfix.audit.live import CollectOptions, audit_host
+from pixfix.audit.live import CollectOptions, collect_host
 from pixfix.inventory.load import Endpoint, load_inventory
 from pixfix.model import DeviceResult, Train
 from pixfix.platforms import FACTS
@@ -155,7 +155,9 @@ def audit_lab(lab: Any, *names: str) -> tuple[list[DeviceResult], dict[str, Endp
     """Audit lab hosts (all by default) over SSH/telnet as `pixfix audit` does; and their mx."""
     hosts = [h for h in load_inventory(lab.inventory).hosts if not names or h.name in names]
     with ThreadPoolExecutor(max_workers=len(hosts)) as pool:
-        per_host = pool.map(lambda host: audit_host(host, CollectOptions(timeout=15.0)), hosts)
+        per_host = pool.map(
+            lambda host: [c.result for c in collect_host(host, CollectOptions(timeout=15.0))], hosts
+        )
         results = [result for host_results in per_host for result in host_results]
     return results, {host.name: host.mx for host in hosts if host.mx is not None}
 
