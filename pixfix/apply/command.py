@@ -179,6 +179,32 @@ def _idle_reason(entry: PlanEntry) -> str | None:
     return f"nothing to do: {why}"
 
 
+def _prepared(
+    kind: RunKind,
+    request: Request,
+    inventory: Inventory,
+    specs: Sequence[tuple[ChangeSpec, str | None]],
+    hosts: dict[str, Host],
+    *,
+    window: Interval | None,
+    source: dict[str, object],
+) -> Prepared:
+    """The tail both commands share: jobs, change windows checked, secrets to redact."""
+    jobs, settled = _jobs(specs, hosts)
+    _check_windows([job.host for job in jobs])
+    return Prepared(
+        kind=kind,
+        request=request,
+        inventory=inventory,
+        entries=tuple(spec.entry for spec, _ in specs),
+        jobs=jobs,
+        settled=settled,
+        window=window,
+        source=source,
+        redact=_secrets(inventory),
+    )
+
+
 def prepare_apply(request: Request, now: datetime) -> Prepared:
     """Check everything `apply` needs before touching a device (see the module docstring)."""
     plan = load_approved_plan(request.source, require=request.require_approvals)
@@ -186,8 +212,6 @@ def prepare_apply(request: Request, now: datetime) -> Prepared:
     inventory = _inventory(request.inventory, plan.inventory, request.source)
     entries, hosts = _selected(inventory, plan.entries, request.limits)
     specs = [(apply_spec(e, plan.backup(e.stem)), _idle_reason(e)) for e in entries]
-    jobs, settled = _jobs(specs, hosts)
-    _check_windows([job.host for job in jobs])
     source: dict[str, object] = {
         "directory": str(request.source),
         "plan_id": plan.plan_id,
@@ -195,17 +219,7 @@ def prepare_apply(request: Request, now: datetime) -> Prepared:
         "mode": plan.mode,
         "approved_by": [approval.by for approval in plan.approvals],
     }
-    return Prepared(
-        kind=RunKind.APPLY,
-        request=request,
-        inventory=inventory,
-        entries=entries,
-        jobs=jobs,
-        settled=settled,
-        window=window,
-        source=source,
-        redact=_secrets(inventory),
-    )
+    return _prepared(RunKind.APPLY, request, inventory, specs, hosts, window=window, source=source)
 
 
 def prepare_rollback(request: Request, now: datetime) -> Prepared:
@@ -220,23 +234,13 @@ def prepare_rollback(request: Request, now: datetime) -> Prepared:
         device = by_entry[(entry.name, entry.context)]
         idle = None if device.changed else f"the apply did not change it (it ended {device.status})"
         specs.append((rollback_spec(entry, device.after_fingerprint, device.after), idle))
-    jobs, settled = _jobs(specs, hosts)
-    _check_windows([job.host for job in jobs])
     source: dict[str, object] = {
         "directory": str(request.source),
         "run_id": run.run_id,
         "plan_id": run.plan_id,
     }
-    return Prepared(
-        kind=RunKind.ROLLBACK,
-        request=request,
-        inventory=inventory,
-        entries=entries,
-        jobs=jobs,
-        settled=settled,
-        window=window,
-        source=source,
-        redact=_secrets(inventory),
+    return _prepared(
+        RunKind.ROLLBACK, request, inventory, specs, hosts, window=window, source=source
     )
 
 
