@@ -83,6 +83,31 @@ def reporter_for(*, quiet: bool) -> Reporter:
     return BarReporter() if sys.stderr.isatty() else PlainReporter()
 
 
+def run_each(
+    items: Sequence[T],
+    job: Callable[[T], R],
+    *,
+    workers: int,
+    on_done: Callable[[T, R], None] | None = None,
+) -> list[R]:
+    """Run `job` on every item with at most `workers` at once; results in input order.
+
+    The one worker pool of pixfix (audit, plan, apply and the probe all run through it);
+    `on_done` is called in the calling thread as each item finishes, in finishing order.
+    """
+    if not items:
+        return []
+    results: dict[int, R] = {}
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(items)))) as pool:
+        futures = {pool.submit(job, item): index for index, item in enumerate(items)}
+        for future in as_completed(futures):
+            index = futures[future]
+            results[index] = future.result()
+            if on_done is not None:
+                on_done(items[index], results[index])
+    return [results[i] for i in range(len(items))]
+
+
 def run_fleet(
     items: Sequence[T],
     job: Callable[[T], R],
@@ -92,16 +117,14 @@ def run_fleet(
     outcome: Callable[[R], str],
     reporter: Reporter,
 ) -> list[R]:
-    """Run `job` on every item with at most `workers` at once; results in input order."""
-    results: dict[int, R] = {}
+    """`run_each` with one progress line per item (its label and outcome)."""
     reporter.start(len(items))
     try:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            futures = {pool.submit(job, item): index for index, item in enumerate(items)}
-            for future in as_completed(futures):
-                index = futures[future]
-                results[index] = future.result()
-                reporter.done(label(items[index]), outcome(results[index]))
+        return run_each(
+            items,
+            job,
+            workers=workers,
+            on_done=lambda item, result: reporter.done(label(item), outcome(result)),
+        )
     finally:
         reporter.finish()
-    return [results[i] for i in range(len(items))]

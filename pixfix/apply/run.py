@@ -20,7 +20,6 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -33,7 +32,7 @@ from pixfix.apply.machine import change_device
 from pixfix.apply.model import CANARY_OK, FAILURES, ChangeSpec, DeviceRecord, Outcome, RunKind
 from pixfix.apply.windows import Interval, WindowCheck, WindowState, check_window, start_refusal
 from pixfix.errors import DeviceBusy
-from pixfix.fleet import Reporter
+from pixfix.fleet import Reporter, run_each
 from pixfix.inventory.load import Host
 from pixfix.logsetup import per_host
 from pixfix.probe.smtp import ProbeResult, probe
@@ -154,14 +153,12 @@ def _batch(
     reporter: Reporter,
 ) -> list[list[DeviceRecord]]:
     """Run jobs `workers` at a time (one at a time keeps their order); results in job order."""
-    if not jobs:
-        return []
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = [pool.submit(work, job) for job in jobs]
-        for future in as_completed(futures):
-            for record in future.result():
-                reporter.done(record.label, record.status.value)
-        return [future.result() for future in futures]
+
+    def report(_: Job, records: list[DeviceRecord]) -> None:
+        for record in records:
+            reporter.done(record.label, record.status.value)
+
+    return run_each(jobs, work, workers=workers, on_done=report)
 
 
 def _job_of(ctx: _Run, *, canary: bool) -> Callable[[Job], list[DeviceRecord]]:

@@ -20,11 +20,11 @@ import socket
 import ssl
 import time
 from collections.abc import Iterable, MutableMapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from pixfix.errors import InputError
+from pixfix.fleet import run_each
 from pixfix.probe.classify import (
     UNKNOWN_VERB,
     Exchange,
@@ -342,11 +342,5 @@ def probe_many(
     """Probe targets with at most `workers` at once; results keep the order of `targets`."""
     if workers < 1:
         raise InputError(f"workers must be at least 1, not {workers}")
-    pending = list(targets)
-    if not pending:
-        return []
     run = functools.partial(probe, timeout=timeout, char_at_a_time=char_at_a_time)
-    with ThreadPoolExecutor(
-        max_workers=min(workers, len(pending)), thread_name_prefix="probe"
-    ) as pool:
-        return list(pool.map(run, pending))
+    return run_each(list(targets), run, workers=workers)
