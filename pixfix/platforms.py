@@ -115,7 +115,7 @@ FACTS: dict[Train, TrainFacts] = {
 }
 
 # Releases whose ESMTP inspect maps have `allow-tls` (tune mode): ASA 7.2(3) and later in the
-# 7.2 train, 8.0(3) and later in the 8.0 train, every later release (docs/domain.md, [seen]).
+# 7.2 train, 8.0(3) and later in the 8.0 train, every later release.
 # Half-open ranges [first, end); PIX 7.x/8.x and FWSM are not listed, so they fall back.
 TUNE_RELEASES: dict[Platform, tuple[tuple[VersionTuple, VersionTuple], ...]] = {
     Platform.ASA: (((7, 2, 3, 0), (8, 0, 0, 0)), ((8, 0, 3, 0), (10**6, 0, 0, 0))),

@@ -256,7 +256,7 @@ def manual_steps(
 
 
 def exit_code(kind: RunKind, outcomes: Sequence[tuple[Outcome, tuple[str, ...]]]) -> int:
-    """The exit code table of docs/architecture.md: errors (3) win over skips and failures (1);
+    """The exit code table of the README: errors (3) win over skips and failures (1);
     an applied device whose probe disagrees makes an apply exit 1."""
     statuses = {status for status, _ in outcomes}
     if statuses & {Outcome.ERROR, Outcome.NEEDS_ATTENTION}:

@@ -1,6 +1,6 @@
 """Configuration mode of the simulated devices: submodes, `no` lines, what each train accepts.
 
-The rules follow `docs/domain.md`: PIX 6 stores `no fixup protocol smtp N` and has no `end`;
+The rules: PIX 6 stores `no fixup protocol smtp N` and has no `end`;
 MPF trains remove a negated `inspect` line from its class; an ASA converts a typed
 `inspect smtp` into `inspect esmtp` (FWSM 3 keeps `smtp`); an ASA refuses a second ESMTP
 inspection in a class that already has one.

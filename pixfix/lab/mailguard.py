@@ -2,7 +2,7 @@
 
 No sockets here: `MailguardSession` (no inspection, PIX 5.1+ fixup, ASA ESMTP) and
 `MailhostSession` (PIX 4.x) are sans-I/O state machines fed with what each side sent and
-returning what to pass on, so every rule (docs/domain.md section 4) is testable from literal text.
+returning what to pass on, so every rule is testable from literal text.
 `pixfix.lab.smtp` does the socket I/O around them.
 
 Reassembly rule (reproduces the character-at-a-time false positive): a command line is only
@@ -30,7 +30,7 @@ ESMTP_KNOWN_EHLO_KEYWORDS = frozenset(
 """EHLO keywords the ASA names in `match ehlo-reply-parameter`; anything else is `others`."""
 
 MAILHOST_GREETING = b"220 SMTP/cmap_____ read\r\n"
-"""Greeting of the PIX 4.x mailhost proxy, as quoted in docs/domain.md."""
+"""Greeting of the PIX 4.x mailhost proxy (not confirmed on a device)."""
 
 _BANNER_KEEP = b"20\r\n"
 _BANNER_TABLE = bytes(b if b in _BANNER_KEEP else ord("*") for b in range(256))

@@ -1,7 +1,7 @@
 """What each simulated software train looks like from the CLI, as data.
 
 Only what a client can observe is modelled: version banners, error texts, which commands exist,
-how paging is controlled and how config mode is left. Facts come from `docs/domain.md`.
+how paging is controlled and how config mode is left.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Apply remediation commands to a configuration text the way the device would (`predict`).
 
 The prediction is what `pixfix plan` diffs and round-trips (audit of the predicted text), so it
-models the device behaviours the remediation meets, from `docs/domain.md`:
+models the device behaviours the remediation meets:
 
 - PIX 4.2-6.3 / FWSM 2.x store a negated fixup: `no fixup protocol smtp 25` replaces the
   `fixup protocol smtp 25` line in place and stays in `show running-config`; typing the fixup
@@ -185,7 +185,7 @@ def _top_fixup(state: _State, text: str, negated: bool) -> _State:
 
 
 def _top_mailhost(state: _State, text: str, negated: bool) -> _State:
-    """PIX 4.x: `no mailhost ...` removes the line (not confirmed on a device: see domain.md)."""
+    """PIX 4.x: `no mailhost ...` removes the line (not confirmed on a device)."""
     if not FACTS[state.train].has_mailhost:
         raise PredictError("mailhost exists only on PIX 4.0-4.1")
     if negated:

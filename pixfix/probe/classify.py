@@ -2,7 +2,7 @@
 
 Nothing here touches a socket, so every rule is tested with literal transcripts. The rules follow
 what Mailguard (PIX fixup) and ASA ESMTP inspection do to a session as seen from outside
-(docs/domain.md, section 4):
+(Microsoft KB 320027 describes the symptoms):
 
 - ``masked-banner``: the greeting is made only of ``2``, ``0``, ``*``, space and tab (PIX 5.1+ and
   ASA ``mask-banner`` keep only those), or is the old PIX ``SMTP/cmap___ read`` banner.
@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-# A verb no SMTP server accepts; domain.md names "goodmorning" as the classic probe.
+# A verb no SMTP server accepts ("goodmorning", the classic Mailguard probe).
 UNKNOWN_VERB = "GOODMORNING"
 
 

@@ -7,7 +7,7 @@ firewall, an upstream ASA, a vendor SMTP proxy named in KB 320027) is inspecting
 
 The axis compared is whether inspection is present, not how it is configured: a probe can prove
 an inspecting device is in the path, while `clean` only means none of its signatures was seen
-(docs/domain.md, section 4). The rules, per configuration status and probe verdict:
+The rules, per configuration status and probe verdict:
 
 - a probe that could not judge (`unreachable`, `not-smtp`) or a configuration that could not be
   read (`error`): `n/a`, with the reason (the probe's first).

@@ -5,7 +5,7 @@ The socket work lives here, at the edge; what a transcript means is decided by t
 comparison), STARTTLS only when offered in clear or masked (then a TLS handshake that verifies
 nothing: it only proves TLS gets through), and QUIT. It never sends mail, never pipelines, and
 sends each command as one whole line, because a firewall that sees a command arrive one byte at
-a time garbles it (domain.md, section 4) and that would be a false positive.
+a time garbles it, and that would be a false positive.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """SSH host keys: where a device's key is looked up, what an unknown or a changed key means,
 and the known-hosts index shared by every session of the process.
 
-netmiko accepts any host key unless told `ssh_strict` (docs/domain.md), and its strict mode
+netmiko accepts any host key unless told `ssh_strict`, and its strict mode
 knows one file. pixfix verifies every SSH session against, in order:
 
 1. the inventory's `known_hosts` (defaults, a group or the host),
