@@ -1,4 +1,4 @@
-"""Load inventories into resolved hosts, and select hosts with `--limit`.
+"""Load inventories into resolved hosts (`pixfix.inventory.select` applies `--limit`).
 
 A pixfix inventory is YAML with `defaults`, `groups` and `hosts`. Each setting of a host comes
 from the host itself, else from its groups (a later group in its `groups` list wins over an
