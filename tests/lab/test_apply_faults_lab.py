@@ -9,16 +9,15 @@ must show its original SMTP inspection with nothing left unsaved afterwards.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from labtools import run_pixfix
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -61,21 +60,7 @@ class Faulty:
         self.runs = folder / "runs"
 
     def pixfix(self, *args: str | Path) -> subprocess.CompletedProcess[str]:
-        env = {
-            **os.environ,
-            "PIXFIX_LAB_DIR": str(self.lab.state_dir),
-            "PIXFIX_STATE_DIR": str(self.folder / "state"),
-        }
-        done = subprocess.run(
-            [sys.executable, "-m", "pixfix", *map(str, args)],
-            env=env,
-            cwd=self.folder,
-            capture_output=True,
-            text=True,
-            timeout=240,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
+        done = run_pixfix(*args, folder=self.folder, lab_dir=self.lab.state_dir)
         OUTPUTS.append(done.stdout + done.stderr)
         return done
 

@@ -12,14 +12,13 @@ everything pixfix printed or wrote.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
+from labtools import run_pixfix
 
 from pixfix.audit.live import CollectOptions, collect_host
 from pixfix.inventory.load import Host, load_inventory
@@ -47,21 +46,7 @@ class Work:
         self.runs = folder / "runs"
 
     def pixfix(self, *args: str | Path, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-        env = {
-            **os.environ,
-            "PIXFIX_LAB_DIR": str(self.lab.state_dir),
-            "PIXFIX_STATE_DIR": str(self.folder / "state"),
-        }
-        done = subprocess.run(
-            [sys.executable, "-m", "pixfix", *map(str, args)],
-            env=env,
-            cwd=self.folder,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
+        done = run_pixfix(*args, folder=self.folder, lab_dir=self.lab.state_dir, timeout=timeout)
         OUTPUTS.append(done.stdout + done.stderr)
         return done
 

@@ -10,15 +10,14 @@ and review the diff.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from labtools import run_pixfix
 
 pytestmark = pytest.mark.timeout(400)
 
@@ -64,19 +63,8 @@ class Outputs:
         self.texts: dict[str, str] = {}
 
     def run(self, *args: str | Path) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "PIXFIX_STATE_DIR": str(self.folder / "state")}
-        if self.lab is not None:
-            env["PIXFIX_LAB_DIR"] = str(self.lab.state_dir)
-        return subprocess.run(
-            [sys.executable, "-m", "pixfix", *map(str, args)],
-            env=env,
-            cwd=self.folder,
-            capture_output=True,
-            text=True,
-            timeout=240,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
+        lab_dir = None if self.lab is None else self.lab.state_dir
+        return run_pixfix(*args, folder=self.folder, lab_dir=lab_dir)
 
     def keep(self, name: str, text: str) -> None:
         for literal, placeholder in self.literals.items():
@@ -131,22 +119,6 @@ def lab_outputs(lab_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> d
     for name in RUN_FILES:
         out.keep(f"lab-run-{name}", (run / name).read_text())
     return out.texts
-
-
-@pytest.fixture
-def golden(request: pytest.FixtureRequest) -> Any:
-    """Compare with the golden file (or write it with --update-golden)."""
-    update = bool(request.config.getoption("--update-golden"))
-
-    def check(path: Path, text: str) -> None:
-        if update:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-            return
-        assert path.is_file(), f"{path.name} missing: run pytest --update-golden and review it"
-        assert text == path.read_text(encoding="utf-8"), f"{path.name} changed"
-
-    return check
 
 
 def _names(prefix: str) -> list[str]:
