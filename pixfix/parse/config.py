@@ -44,6 +44,7 @@ from pixfix.parse.sections import (
     Records,
     template_records,
 )
+from pixfix.parse.structure import restructure
 from pixfix.parse.version import (
     CONFIG_VERSION_RE,
     hardware_of,
@@ -69,7 +70,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_END_RE = re.compile(r"\n(?:Cryptochecksum:|: end[ \t]*(?:\n|$))")
+_END_RE = re.compile(r"\n[ \t\u00a0]*(?:Cryptochecksum:|: end[ \t]*(?:\n|$))")
 # Port literals the ASA prints instead of numbers in `match port` (Cisco's literal table).
 _PORT_NAMES = {
     "echo": 7, "discard": 9, "daytime": 13, "chargen": 19, "ftp-data": 20, "ftp": 21, "ssh": 22,
@@ -307,7 +308,7 @@ def config_software(text: str) -> Software | None:
 
 def _software_and_records(text: str) -> tuple[Software, dict[str, Records]]:
     software, body = _whole_body("\n" + prepare_capture(text))
-    return software, template_records(body)
+    return software, template_records(restructure(body))
 
 
 def config_records(text: str) -> dict[str, Records]:

@@ -6,11 +6,12 @@ carry the session around the configuration. `clean_capture` removes, in this ord
 - NUL bytes: telnet sends a bare carriage return as CR NUL (RFC 854).
 - CR LF line ends; a capture whose only line ends are CR (old terminal logs) is split on CR.
 - ANSI escape sequences some terminals add around the pager prompt.
-- Overstrikes: a lone CR or a backspace moves the cursor back; the PIX/ASA pager erases
-  `<--- More --->` with CR or backspaces, then spaces, then CR or backspaces again, and the next
-  configuration line is written over it. This is replayed like a terminal would.
-- `<--- More --->` remnants left when the capture tool dropped those control characters (netmiko
-  strips backspaces, leaving the prompt followed by its 14 erasing spaces).
+- The pager prompt `<--- More --->` with its erase, in each form it takes: a PIX over telnet
+  prints CR, spaces, CR; an ASA prints backspaces, spaces, backspaces; a capture tool that
+  dropped those control characters leaves the prompt and its erasing spaces (netmiko strips
+  backspaces), or the bare prompt.
+- Any other lone CR ends a line (a capture that mixes line ends), so no configuration text is
+  ever overwritten by the text after it; a backspace still deletes the character before it.
 - Trailing spaces and tabs (devices add them after `inspect esmtp `, ACL lines, pager erases).
 - Prompt lines with or without an echoed command (`pixfirewall# wr term`, `FWSM/ceige#`,
   `fw/pri/act#`, `asa(config)#`), bare echoed show/write commands, and the session lines
@@ -29,8 +30,9 @@ import re
 from pixfix.platforms import prompt_regex
 
 _ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-# The pager prompt, plus the 14 spaces that erase it when the capture lost its CR/backspaces.
-_PAGER_RE = re.compile(r"<--- ?More ?--->(?: {14})?")
+# The pager prompt and its erase: CR/backspaces, spaces, CR/backspaces; or the erasing spaces
+# alone when the capture lost the control characters.
+_PAGER_RE = re.compile(r"<--- ?More ?--->(?:[\r\x08]+ *[\r\x08]*| {14})?")
 # Line-anchored patterns start with a literal "\n" (the text gets one prepended): the regex
 # engine then jumps from line to line instead of trying `^` at every character, which keeps a
 # 2,000-line capture well under a millisecond.
@@ -46,21 +48,15 @@ _VOLATILE_RE = re.compile(
 )
 
 
-def _overstrike(line: str) -> str:
-    """Replay CR and backspace on one line as a terminal would: later text overwrites earlier."""
+def _backspaces(line: str) -> str:
+    """Replay backspaces as a terminal would: each deletes the character before it."""
     cells: list[str] = []
-    col = 0
     for char in line:
-        if char == "\r":
-            col = 0
-        elif char == "\b":
-            col = max(col - 1, 0)
+        if char == "\b":
+            if cells:
+                cells.pop()
         else:
-            if col < len(cells):
-                cells[col] = char
-            else:
-                cells.append(char)
-            col += 1
+            cells.append(char)
     return "".join(cells)
 
 
@@ -75,11 +71,13 @@ def _line_ends(text: str) -> str:
 def _replay_controls(text: str) -> str:
     if "\x1b" in text:
         text = _ANSI_RE.sub("", text)
-    if "\r" not in text and "\b" not in text:
+    if "More" in text:
+        text = _PAGER_RE.sub("", text)
+    if "\r" in text:
+        text = text.replace("\r", "\n")
+    if "\b" not in text:
         return text
-    return "\n".join(
-        _overstrike(line) if ("\r" in line or "\b" in line) else line for line in text.split("\n")
-    )
+    return "\n".join(_backspaces(line) if "\b" in line else line for line in text.split("\n"))
 
 
 def prepare_capture(text: str) -> str:
@@ -88,10 +86,7 @@ def prepare_capture(text: str) -> str:
     Prompt and session lines are left in (they never look like configuration sections), and so
     are trailing spaces (the parser's patterns allow them); this keeps parsing cheap.
     """
-    text = _replay_controls(_line_ends(text))
-    if "More" in text:
-        text = _PAGER_RE.sub("", text)
-    return text
+    return _replay_controls(_line_ends(text))
 
 
 @functools.lru_cache(maxsize=32)

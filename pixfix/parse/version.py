@@ -38,7 +38,7 @@ _SHOW_VERSION_RE = re.compile(
 # Starts with a literal newline (search "\n" + text): the regex engine then jumps from line to
 # line instead of testing `^` at every character of a 2,000-line configuration.
 CONFIG_VERSION_RE = re.compile(
-    rf"\n(?P<product>PIX|ASA|FWSM) Version {_VERSION}{_MODE}[ \t]*(?=\n|$)",
+    rf"\n[ \t\u00a0]*(?P<product>PIX|ASA|FWSM) Version {_VERSION}{_MODE}[ \t]*(?=\n|$)",
 )
 _HARDWARE_RE = re.compile(r"Hardware:[ \t]+(?P<hardware>\S[^\n]*?)[ \t]*(?=\n|$)")
 

@@ -14,6 +14,7 @@ from pixfix.platforms import MORE
 from pixfix.transport.session import Session
 
 _ERASE = re.compile(r"\x08+ *\x08*")
+_CR_ERASE = re.compile(re.escape(MORE) + r"\r +\r")  # a PIX over telnet erases with CR, spaces, CR
 _ERASE_TAIL = re.compile(r"\x08[\x08 ]*$")
 
 
@@ -25,7 +26,7 @@ def strip_pager(text: str) -> tuple[str, int, str]:
     to the next read).
     """
     count = text.count(MORE)
-    raw = text.replace(MORE, "")
+    raw = _CR_ERASE.sub("", text).replace(MORE, "")
     erasing = _ERASE_TAIL.search(raw)  # an erase sequence cut by the read: finish it later
     if erasing:
         return _ERASE.sub("", raw[: erasing.start()]), count, raw[erasing.start() :]

@@ -51,6 +51,15 @@ def test_strip_pager_removes_prompts_and_erase_and_holds_a_split_prompt() -> Non
     assert (clean, prompts, tail) == ("line 1\nline 2\nline 3\n", 1, "<--- Mo")
 
 
+def test_strip_pager_removes_the_pix_carriage_return_erase() -> None:
+    """A PIX over telnet erases the prompt with CR, spaces, CR (not backspaces)."""
+    erase = "\r" + " " * len(MORE) + "\r"
+    clean, prompts, tail = strip_pager(
+        f"fixup protocol ftp 21\n{MORE}{erase}fixup protocol smtp 25\n"
+    )
+    assert (clean, prompts, tail) == ("fixup protocol ftp 21\nfixup protocol smtp 25\n", 1, "")
+
+
 PARAMS = ConnectParams(
     name="fw",
     host="192.0.2.1",
