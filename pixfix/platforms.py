@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-from pixfix.model import Platform, Role, Software, Train, VersionTuple
+from pixfix.model import Platform, Software, Train, VersionTuple
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,8 +58,32 @@ def prompt_regex(hostname: str | None = None) -> str:
     return rf"({host}(?:/[\w.-]+)*)(\([\w.-]+\))?([>#])"
 
 
-_PIX_ERRORS = r"Type help or '\?'|ERROR:|% Invalid|Error"
-_ASA_ERRORS = r"ERROR:|% Invalid|%Error|Error:"
+# How each train refuses a line (tests/fixtures/real/refused_commands): `ERROR: % Invalid input
+# detected at '^' marker.`, `ERROR: <reason>`, `... failed; <reason>` (with or without a
+# `WARNING:` prefix), `Command authorization failed` (AAA command authorization: the wording of
+# Ansible's cisco.asa terminal plugin; no device capture found), PIX's `Type help or '?'`.
+_REFUSALS = r"ERROR:|% Invalid|%Error|Error:|Command authorization failed|\bfailed;"
+_PIX_ERRORS = r"Type help or '\?'|Error|" + _REFUSALS
+_ASA_ERRORS = _REFUSALS
+
+# Text a unit prints whether or not it was asked (tests/fixtures/real/unsolicited): failover
+# replication, warnings about the mate, failover state changes, messages to all terminals,
+# syslog on a terminal with `terminal monitor`. It may arrive at any time, also right after a
+# prompt; it is logged, and never read as a command's answer.
+UNSOLICITED_TEXT = (
+    r"(?:Beginning configuration replication\b|End Configuration Replication\b"
+    r"|(?:[A-Z][a-z]{2} +\d+ \d{4} [\d:]+: )?%(?:ASA|PIX|FWSM)-\d-\d+:"
+    r"|Switching to (?:Active|Standby)\b|\*{3}|\*+ ?WARNING\b|Mate version \S+ is not identical"
+    r"|Configuration Replication is NOT performed)"
+)
+UNSOLICITED = re.compile(r"^\s*" + UNSOLICITED_TEXT)
+# The questions a unit may ask, and pixfix's answers: never save before a dead-man reload
+# (single mode `System config has been modified. Save? [Y]es/[N]o:`, multiple context
+# `admin config has been modified. Save? [Y]es/[N]o/[S]ave all/[C]ancel:`), confirm the reload,
+# and answer the anonymous error reporting question of ASA 8.4+ with `A` (ask later), never `Y`.
+SAVE_NO = (r"Save\? *\[Y\]es/\[N\]o(?:/\[S\]ave all/\[C\]ancel)?: *$", "N")
+CONFIRM = (r"\[confirm\] *$", "")
+REPORTING = (r"\[Y\]es, \[N\]o, \[A\]sk later:? *$", "A")
 
 
 def _templates(**by_mode: str) -> Mapping[str, str]:
@@ -134,24 +158,3 @@ def tune_capable(software: Software) -> bool:
     return "tune" in FACTS[software.train].templates and any(
         first <= software.version_tuple < end for first, end in ranges
     )
-
-
-_ROLE = re.compile(r"This host:\s*(?:Primary|Secondary)\s*-\s*(Active|Standby)", re.I)
-_CONTEXT_ROW = re.compile(r"^\s*\*?\s*(?!Context\b|Total\b)([A-Za-z0-9][\w.-]*)\s+\S")
-
-
-def failover_role(text: str) -> Role:
-    """`standalone`, `active` or `standby` from `show failover`.
-
-    The role is not in `show version`; `show failover` says `This host: Primary - Active` or
-    `... - Standby Ready` when failover is on, and `Failover Off` otherwise.
-    """
-    found = _ROLE.search(text)
-    if found:
-        return Role(found.group(1).lower())
-    return Role.STANDALONE
-
-
-def context_names(text: str) -> list[str]:
-    """Context names from `show context` (the admin context is marked with `*`)."""
-    return [m.group(1) for line in text.splitlines() if (m := _CONTEXT_ROW.match(line))]

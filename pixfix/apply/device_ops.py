@@ -19,15 +19,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pixfix.apply.rules import Observed, failed_over, refused, reload_scheduled, save_problem
-from pixfix.audit.reads import BOOTVAR, identify, in_context
+from pixfix.audit.reads import BOOTVAR, context_roles, identify, in_context
 from pixfix.audit.verdict import audit_config
 from pixfix.errors import FailedOver, LineRefused, ParseError, SaveFailed, TimerError
 from pixfix.model import Platform, Role
-from pixfix.platforms import TrainFacts
+from pixfix.platforms import CONFIRM, REPORTING, SAVE_NO, TrainFacts
 from pixfix.transport.device_io import DeviceIO
 
-SAVE_NO = (r"Save\? *\[Y\]es/\[N\]o: *$", "N")
-CONFIRM = (r"\[confirm\] *$", "")
+ENTER_CONFIG = "configure terminal"
+REPORTING_WAIT = 1.0  # seconds to wait for the reporting question after the first config prompt
 
 
 # ---- reading -------------------------------------------------------------------------------
@@ -45,6 +45,8 @@ def observe(io: DeviceIO, what: ReadFor) -> Observed:
     """Version, role, running and startup configuration (and boot variable when asked)."""
     found = identify(io)
     software, facts, role = found.software, found.facts, found.role
+    if what.context is not None:
+        role = context_roles(io, found, [what.context])[what.context]
     if (what.context is not None) != software.multi_context:
         mode = "multiple-context" if software.multi_context else "single"
         raise ParseError(f"the device is in {mode} mode, which the plan does not say")
@@ -97,12 +99,20 @@ def send_lines(
     """
     for line in lines:
         sent.append(line)
-        reply = io.exchange(line)
+        reply = _exchange(io, line)
         if stop_on_failover and failed_over(reply):
             raise FailedOver(f"the unit went standby after {line.strip()!r} (failover)")
         error = refused(_body(reply, line), error_pattern)
         if error is not None:
             raise LineRefused(f"{line.strip()!r} was refused: {error}")
+
+
+def _exchange(io: DeviceIO, line: str) -> str:
+    """One line; entering configuration mode may be followed by the anonymous error reporting
+    question (ASA 8.4+, after the first `(config)#` prompt), answered `A` (ask later)."""
+    if line.strip() == ENTER_CONFIG:
+        return io.exchange(line, (REPORTING,), linger=REPORTING_WAIT)
+    return io.exchange(line)
 
 
 def arm_timer(io: DeviceIO, minutes: int, sent: list[str]) -> None:

@@ -51,7 +51,7 @@ from pixfix.apply.rules import (
     timer_choice,
     touched,
 )
-from pixfix.audit.reads import read_role
+from pixfix.audit.reads import role_now
 from pixfix.audit.verdict import audit_config
 from pixfix.errors import DeviceError, FailedOver, LineRefused, VerifyFailed
 from pixfix.model import ConfigVerdict, Role
@@ -203,7 +203,7 @@ def _verify_and_save(spec: ChangeSpec, env: DeviceEnv, progress: Progress) -> De
     """Step 4 and 5 on a new session; a failure before the save is recovered."""
     try:
         with env.connect() as io:
-            role = read_role(io, progress.facts)
+            role = role_now(io, progress.facts, spec.entry.context)
             if role is Role.STANDBY and progress.role is not Role.STANDBY:
                 raise FailedOver("the unit is standby now: it failed over during the change")
             running = read_running(io, progress.facts, spec.entry.context)

@@ -18,11 +18,12 @@ from datetime import datetime, timedelta
 from pixfix.apply.model import PROBE_DISAGREES, SUCCESSES, ChangeSpec, Outcome, RunKind
 from pixfix.model import ConfigVerdict, Platform, Role, Software
 from pixfix.parse.normalize import clean_capture, config_fingerprint
+from pixfix.parse.show import boot_images
+from pixfix.platforms import UNSOLICITED
 
 _COMMENT = re.compile(r"^(?::|!|Cryptochecksum:)")
 _STANDBY_PROMPT = re.compile(r"/(?:stby|standby)\b[^\n]*[#>]\s*$", re.IGNORECASE)
 _NOT_REPLICATED = "Configuration Replication is NOT performed"
-_BOOT_LINE = re.compile(r"^(Current )?BOOT variable[ \t]*=[ \t]*(.*)$", re.MULTILINE)
 _DIFF_LINES = 200  # a drift or pending-edit difference shown is cut here
 TIMER_MARGIN = 60.0  # seconds of slack between the last verification step and the reload
 
@@ -141,9 +142,10 @@ def failed_over(reply: str) -> bool:
 
 
 def refused(reply: str, error_pattern: str) -> str | None:
-    """The device's error line in a reply, or None when it accepted the line."""
+    """The device's error line in a reply, or None when it accepted the line (text the unit
+    prints unasked, such as failover replication, is never taken for its answer)."""
     for line in reply.splitlines():
-        if re.search(error_pattern, line):
+        if re.search(error_pattern, line) and not UNSOLICITED.match(line):
             return line.strip()
     return None
 
@@ -173,14 +175,16 @@ def bootvar_problem(text: str) -> str | None:
     The BOOT variable must name an image, and the current value must equal the saved one:
     otherwise a reload boots another image than the one running, or the first one it finds.
     """
-    values = {bool(m.group(1)): m.group(2).strip() for m in _BOOT_LINE.finditer(text)}
-    saved, current = values.get(False), values.get(True)
+    saved, current = boot_images(text)
     if saved is None:
         return "show bootvar has no BOOT variable line"
     if not saved:
         return "the BOOT variable is empty: the unit would boot the first image it finds"
     if current is not None and current != saved:
-        return f"the BOOT variable ({saved}) differs from the running one ({current})"
+        return (
+            f"the BOOT variable ({', '.join(saved)}) differs from the running one "
+            f"({', '.join(current) or 'empty'})"
+        )
     return None
 
 

@@ -13,7 +13,14 @@ import dataclasses
 import logging
 from dataclasses import dataclass, field
 
-from pixfix.audit.reads import Identity, back_to_system, contexts_of, identify, in_context
+from pixfix.audit.reads import (
+    USUAL_CONFIG,
+    back_to_system,
+    context_roles,
+    contexts_of,
+    identify,
+    in_context,
+)
 from pixfix.audit.verdict import audit_config
 from pixfix.errors import DeviceError, ParseError
 from pixfix.inventory.load import Host
@@ -62,16 +69,17 @@ def _read_device(io: DeviceIO, host: Host, options: CollectOptions) -> list[Coll
         names = [n for n in names if n in host.contexts]
     if not names:
         raise ParseError("multiple-context system space lists no context to audit")
-    results = [_read_context(io, host.name, name, found, options) for name in names]
+    roles = context_roles(io, found, names)
+    results = [_read_context(io, host.name, name, roles[name], options) for name in names]
     back_to_system(io)
     return results
 
 
 def _read_context(
-    io: DeviceIO, name: str, context: str, found: Identity, options: CollectOptions
+    io: DeviceIO, name: str, context: str, role: Role | None, options: CollectOptions
 ) -> Collected:
-    text = in_context(io, context, [found.facts.config_command])[0]
-    return _result(name, context, found.role, None, text, options=options)
+    text = in_context(io, context, [USUAL_CONFIG])[0]
+    return _result(name, context, role, None, text, options=options)
 
 
 def _result(

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pixfix.errors import CollectError
 from pixfix.model import Role, Software
 from pixfix.parse.config import parse_show_version
-from pixfix.platforms import FACTS, PAGER_OFF, TrainFacts, context_names, failover_role
+from pixfix.parse.show import FailoverState, context_groups, context_names, failover_state
+from pixfix.platforms import FACTS, PAGER_OFF, TrainFacts
 from pixfix.transport.device_io import DeviceIO
 
 VERSION = "show version"
@@ -37,8 +38,14 @@ class Identity:
 
     software: Software
     facts: TrainFacts
-    role: Role | None  # None where the train has no `show failover`
+    failover: FailoverState | None  # None where the train has no `show failover`
     running: str | None = None  # the running configuration, when it was read ahead
+
+    @property
+    def role(self) -> Role | None:
+        """The unit's role; None without `show failover`, or with active/active failover
+        (where each context's role is its failover group's: `context_roles`)."""
+        return None if self.failover is None else self.failover.role
 
 
 def identify(io: DeviceIO, *, config_ahead: bool = False) -> Identity:
@@ -51,16 +58,38 @@ def identify(io: DeviceIO, *, config_ahead: bool = False) -> Identity:
     replies = io.read_many([VERSION, FAILOVER, *ahead])
     software = parse_show_version(replies[0])
     facts = FACTS[software.train]
-    role = failover_role(replies[1]) if facts.has_failover_show else None
+    failover = failover_state(replies[1]) if facts.has_failover_show else None
     usable = bool(ahead) and facts.config_command == USUAL_CONFIG and not software.multi_context
-    return Identity(
-        software=software, facts=facts, role=role, running=replies[2] if usable else None
-    )
+    running = replies[2] if usable else None
+    return Identity(software=software, facts=facts, failover=failover, running=running)
 
 
-def read_role(io: DeviceIO, facts: TrainFacts) -> Role | None:
-    """The failover role now (`show failover`), from the login (system) space."""
-    return failover_role(io.read(FAILOVER)) if facts.has_failover_show else None
+def role_now(io: DeviceIO, facts: TrainFacts, context: str | None) -> Role | None:
+    """The unit's role for the device (or context) now, from the login (system) space."""
+    failover = failover_state(io.read(FAILOVER)) if facts.has_failover_show else None
+    if context is None:
+        return None if failover is None else failover.role
+    return _roles(io, facts, failover, [context])[context]
+
+
+def context_roles(io: DeviceIO, found: Identity, contexts: list[str]) -> dict[str, Role | None]:
+    """Each context's failover role, from the login (system) space (see `_roles`)."""
+    return _roles(io, found.facts, found.failover, contexts)
+
+
+def _roles(
+    io: DeviceIO, facts: TrainFacts, failover: FailoverState | None, contexts: list[str]
+) -> dict[str, Role | None]:
+    """With active/active failover a context is active on the unit whose failover group it
+    joined (`join-failover-group N` in the system configuration, group 1 when absent), so the
+    system configuration is read; otherwise every context has the unit's role."""
+    if failover is None or failover.role is not None:
+        return dict.fromkeys(contexts, None if failover is None else failover.role)
+    groups = context_groups(io.read(facts.config_command))
+    missing = [c for c in contexts if c not in groups]
+    if missing:
+        raise CollectError(f"the system configuration has no context {missing[0]}")
+    return {c: failover.role_of_group(groups[c]) for c in contexts}
 
 
 def contexts_of(io: DeviceIO) -> list[str]:

@@ -80,12 +80,15 @@ def show_context(device: Device) -> str:
 
 
 def show_bootvar(device: Device) -> str:
+    """As captured on an ASAv 9.6: the saved BOOT variable names the image by its boot-loader
+    path `(hd0,1)/...`, the current one by `disk0:/...` (9.x units here; 8.x shows disk0: twice)."""
     digits = device.train.version.replace(".", "").replace("(", "-").rstrip(")")
-    image = f"disk0:/asa{digits}-smp-k8.bin"
+    image = f"asa{digits}-smp-k8.bin"
+    saved = f"(hd0,1)/{image}" if device.train.version.startswith("9.") else f"disk0:/{image}"
     return NL.join(
         [
-            f"BOOT variable = {image}",
-            f"Current BOOT variable = {image}",
+            f"BOOT variable = {saved}",
+            f"Current BOOT variable = disk0:/{image}",
             "CONFIG_FILE variable =",
             "Current CONFIG_FILE variable =",
         ]

@@ -11,6 +11,7 @@ decided here, over netmiko (`SessionIO`), or over an in-process simulated device
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 
 from pixfix.inventory.load import Host
 from pixfix.transport.connect import open_session, show_many
+from pixfix.transport.limits import WIRE, utf8
 from pixfix.transport.params import ConnectOptions, connect_params
 from pixfix.transport.session import Answers, Session
 
@@ -40,8 +42,9 @@ class DeviceIO(Protocol):
         """Several read commands' outputs, in order."""
         ...
 
-    def exchange(self, line: str, answers: Answers = ()) -> str:
-        """Type one line, answer the questions it asks, return everything up to the prompt."""
+    def exchange(self, line: str, answers: Answers = (), *, linger: float = 0.0) -> str:
+        """Type one line, answer the questions it asks, return everything up to the prompt
+        (with `linger`, also a question asked that long after the prompt)."""
         ...
 
     def leave(self, line: str, answers: Answers) -> str:
@@ -65,11 +68,52 @@ class SessionIO:
     def read_many(self, commands: Sequence[str]) -> list[str]:
         return show_many(self._session, commands)
 
-    def exchange(self, line: str, answers: Answers = ()) -> str:
-        return self._session.exchange(line, answers)
+    def exchange(self, line: str, answers: Answers = (), *, linger: float = 0.0) -> str:
+        """See `DeviceIO.exchange`: ASA 8.4+ prints its anonymous error reporting notice after
+        the first `(config)#` prompt, so that question can only be caught by lingering."""
+        session = self._session
+        prompt = session.end_of_reply()
+        pattern = "|".join([prompt, *(question for question, _ in answers)])
+        session.write_channel(session.normalize_cmd(line))
+        reply = ""
+        for _ in range(len(answers) + 1):
+            part = session.read_until_pattern(pattern=pattern)
+            reply += part
+            answer = _answer(answers, part)
+            if answer is None:
+                break
+            session.write_channel(answer + session.RETURN)
+        if linger and answers:
+            reply += self._late_question(answers, prompt, linger)
+        return utf8(reply, line).replace("\r\n", "\n")
+
+    def _late_question(self, answers: Answers, prompt: str, linger: float) -> str:
+        session = self._session
+        asked = session.read_within("|".join(question for question, _ in answers), linger)
+        if asked is None:
+            return ""  # nothing asked; whatever arrived stays buffered for the next read
+        session.write_channel((_answer(answers, asked) or "") + session.RETURN)
+        return asked + session.read_until_pattern(pattern=prompt)
 
     def leave(self, line: str, answers: Answers) -> str:
-        return self._session.leave(line, answers)
+        """Type a line that takes the device down (`reload`): answer, do not wait for a prompt."""
+        session = self._session
+        session.write_channel(session.normalize_cmd(line))
+        pattern = "|".join(question for question, _ in answers)
+        reply = ""
+        for _ in answers:
+            part = session.read_until_pattern(pattern=pattern)
+            reply += part
+            answer = _answer(answers, part)
+            session.write_channel((answer or "") + session.RETURN)
+            if answer == "":
+                break
+        return reply.encode(WIRE).decode("utf-8", "replace")  # only logged: the device goes down
+
+
+def _answer(answers: Answers, text: str) -> str | None:
+    """The answer to the question `text` ends with, or None when it asks none of them."""
+    return next((answer for question, answer in answers if re.search(question, text)), None)
 
 
 @contextmanager
@@ -102,8 +146,8 @@ class Recorded:
     def read_many(self, commands: Sequence[str]) -> list[str]:
         return [self.read(command) for command in commands]  # one log entry per command
 
-    def exchange(self, line: str, answers: Answers = ()) -> str:
-        return self._recorded(line, lambda: self._inner.exchange(line, answers))
+    def exchange(self, line: str, answers: Answers = (), *, linger: float = 0.0) -> str:
+        return self._recorded(line, lambda: self._inner.exchange(line, answers, linger=linger))
 
     def leave(self, line: str, answers: Answers) -> str:
         return self._recorded(line, lambda: self._inner.leave(line, answers))

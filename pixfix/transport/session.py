@@ -38,9 +38,9 @@ from netmiko.exceptions import NetmikoAuthenticationException, ReadException, Re
 
 from pixfix.errors import CollectError, ReplyTooLarge
 from pixfix.logsetup import host_channel
-from pixfix.platforms import PAGER_OFF, prompt_regex
+from pixfix.platforms import PAGER_OFF, UNSOLICITED_TEXT, prompt_regex
 from pixfix.transport.hostkeys import HostKeyCheck, VerifyPolicy, host_key_name
-from pixfix.transport.limits import MAX_REPLY, WIRE, Deadline, to_wire, utf8
+from pixfix.transport.limits import MAX_REPLY, Deadline, to_wire
 
 Answers = Sequence[tuple[str, str]]  # (regex of a question, the answer to type)
 NUDGE_SECONDS = 2.0  # no prompt this long after login: press Enter once, as netmiko always does
@@ -126,6 +126,7 @@ class Session(CiscoAsaSSH):
         return self._read_until(re.compile(pattern, re_flags), timeout)
 
     def _read_until(self, regex: re.Pattern[str], timeout: float) -> str:
+        """Text up to the first match; the rest, or all of it on a timeout, stays buffered."""
         deadline = min(time.monotonic() + timeout if timeout else math.inf, self._deadline.at)
         output, searched, woke = "", 0, False
         while True:
@@ -140,7 +141,11 @@ class Session(CiscoAsaSSH):
             searched = len(output)
             if woke and not chunk:
                 self._after_empty_wakeup()
-            woke = self._wait_for_data(deadline, regex.pattern)
+            try:
+                woke = self._wait_for_data(deadline, regex.pattern)
+            except ReadTimeout:
+                self._read_buffer = output + self._read_buffer
+                raise
 
     def _wait_for_data(self, deadline: float, pattern: str) -> bool:
         """Block until the channel is readable (or closed)."""
@@ -260,34 +265,19 @@ class Session(CiscoAsaSSH):
         return self._read_reply(command)
 
     # -- lines that ask questions (configuration, reload) ------------------------------------
-    def exchange(self, line: str, answers: Answers = ()) -> str:
-        """Type one line, answer the questions it asks, return everything up to the prompt."""
-        prompt = rf"(?:^|\n)\s*{prompt_regex(self.base_prompt.split('/')[0])} ?$"
-        pattern = "|".join([prompt, *(question for question, _ in answers)])
-        self.write_channel(self.normalize_cmd(line))
-        reply = ""
-        for _ in range(len(answers) + 1):
-            part = self.read_until_pattern(pattern=pattern)
-            reply += part
-            answer = next((a for q, a in answers if re.search(q, part)), None)
-            if answer is None:
-                break
-            self.write_channel(answer + self.RETURN)
-        return utf8(reply, line).replace("\r\n", "\n")
+    def end_of_reply(self) -> str:
+        """The prompt as the last thing received, or followed only by text the unit prints
+        unasked (failover replication, syslog): such text may arrive in the same read."""
+        prompt = prompt_regex(self.base_prompt.split("/")[0])
+        tail = rf"(?:[ \t]*{UNSOLICITED_TEXT}[^\n]*)?(?:\s*\n[ \t]*{UNSOLICITED_TEXT}[^\n]*)*\s*"
+        return rf"(?:^|\n)\s*{prompt} ?{tail}$"
 
-    def leave(self, line: str, answers: Answers) -> str:
-        """Type a line that takes the device down (`reload`): answer, do not wait for a prompt."""
-        self.write_channel(self.normalize_cmd(line))
-        pattern = "|".join(question for question, _ in answers)
-        reply = ""
-        for _ in answers:
-            part = self.read_until_pattern(pattern=pattern)
-            reply += part
-            answer = next((a for q, a in answers if re.search(q, part)), None)
-            self.write_channel((answer or "") + self.RETURN)
-            if answer == "":
-                break
-        return reply.encode(WIRE).decode("utf-8", "replace")  # only logged: the device goes down
+    def read_within(self, pattern: str, seconds: float) -> str | None:
+        """Text up to `pattern` if it comes within `seconds`, else None (nothing is lost)."""
+        try:
+            return self._read_until(re.compile(pattern), seconds)
+        except ReadTimeout:
+            return None
 
     # -- login ------------------------------------------------------------------------------
     def _try_session_preparation(self, force_data: bool = True) -> None:

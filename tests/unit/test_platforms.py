@@ -8,7 +8,8 @@ from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutExc
 
 from pixfix.errors import AuthError, ConnectError
 from pixfix.model import Transport
-from pixfix.platforms import MORE, context_names, failover_role
+from pixfix.parse.show import context_names, failover_state
+from pixfix.platforms import MORE
 from pixfix.transport.errors import map_error
 from pixfix.transport.params import ConnectParams
 from pixfix.transport.telnet import strip_pager
@@ -42,7 +43,8 @@ def test_context_names_from_show_context() -> None:
     ],
 )
 def test_failover_role(text: str, role: str) -> None:
-    assert failover_role(text).value == role
+    state = failover_state(text)
+    assert state.role is not None and state.role.value == role
 
 
 def test_strip_pager_removes_prompts_and_erase_and_holds_a_split_prompt() -> None:
