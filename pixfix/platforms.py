@@ -83,6 +83,11 @@ UNSOLICITED = re.compile(r"^\s*" + UNSOLICITED_TEXT)
 # and answer the anonymous error reporting question of ASA 8.4+ with `A` (ask later), never `Y`.
 SAVE_NO = (r"Save\? *\[Y\]es/\[N\]o(?:/\[S\]ave all/\[C\]ancel)?: *$", "N")
 CONFIRM = (r"\[confirm\] *$", "")
+# What answering the reporting question may add to the running configuration, depending on the
+# answer: `call-home reporting anonymous` (Y, captured), `no call-home reporting anonymous` and
+# `call-home reporting anonymous prompt 2` (both seen in public configurations; which answer
+# writes which is unconfirmed). Never drift, never an unplanned change: named in the record.
+REPORTING_LINE = re.compile(r"^\s*(?:no )?call-home reporting anonymous\b")
 REPORTING = (r"\[Y\]es, \[N\]o, \[A\]sk later:? *$", "A")
 
 

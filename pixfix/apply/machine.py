@@ -48,6 +48,7 @@ from pixfix.apply.rules import (
     foreign_changes,
     has_unsaved_changes,
     precheck,
+    reporting_changes,
     timer_choice,
     touched,
 )
@@ -199,6 +200,17 @@ def verification_problem(
     return None
 
 
+def _note_reporting(progress: Progress, running: str) -> None:
+    """Name the `call-home reporting anonymous` lines the unit changed itself when it asked
+    its anonymous error reporting question (answered `A`, ask later): not ours, not foreign."""
+    for line in reporting_changes(progress.before, running):
+        what = "added" if line.startswith("+") else "removed"
+        progress.notes.append(
+            f"the unit {what} {line[2:].strip()!r} when it asked its anonymous error reporting "
+            "question (answered: ask later); it is saved with the change"
+        )
+
+
 def _verify_and_save(spec: ChangeSpec, env: DeviceEnv, progress: Progress) -> DeviceRecord:
     """Step 4 and 5 on a new session; a failure before the save is recovered."""
     try:
@@ -211,6 +223,7 @@ def _verify_and_save(spec: ChangeSpec, env: DeviceEnv, progress: Progress) -> De
             problem = verification_problem(spec, progress.before, running, verdict)
             if problem is not None:
                 raise VerifyFailed(problem)
+            _note_reporting(progress, running)
             probe = probe_record(spec, env, verdict)
             _save(spec, io, progress)
             if spec.reload:

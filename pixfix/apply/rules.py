@@ -19,7 +19,7 @@ from pixfix.apply.model import PROBE_DISAGREES, SUCCESSES, ChangeSpec, Outcome, 
 from pixfix.model import ConfigVerdict, Platform, Role, Software
 from pixfix.parse.normalize import clean_capture, config_fingerprint
 from pixfix.parse.show import boot_images
-from pixfix.platforms import UNSOLICITED
+from pixfix.platforms import REPORTING_LINE, UNSOLICITED
 
 _COMMENT = re.compile(r"^(?::|!|Cryptochecksum:)")
 _STANDBY_PROMPT = re.compile(r"/(?:stby|standby)\b[^\n]*[#>]\s*$", re.IGNORECASE)
@@ -130,9 +130,22 @@ def foreign_changes(before: str, after: str, allowed: frozenset[str]) -> list[st
     changed = [
         line
         for line in difflib.ndiff(old, new)
-        if line[:2] in ("- ", "+ ") and line[2:].strip() not in allowed
+        if line[:2] in ("- ", "+ ")
+        and line[2:].strip() not in allowed
+        and not REPORTING_LINE.match(line[2:])
     ]
     return changed[:20]
+
+
+def reporting_changes(before: str, after: str) -> list[str]:
+    """`call-home reporting anonymous` lines the unit added or removed itself, when it asked
+    its anonymous error reporting question (named in the run's record, never foreign)."""
+    old, new = config_body(before), config_body(after)
+    return [
+        line
+        for line in difflib.ndiff(old, new)
+        if line[:2] in ("- ", "+ ") and REPORTING_LINE.match(line[2:])
+    ]
 
 
 def failed_over(reply: str) -> bool:

@@ -27,7 +27,7 @@ import functools
 import hashlib
 import re
 
-from pixfix.platforms import prompt_regex
+from pixfix.platforms import REPORTING_LINE, prompt_regex
 
 _ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # The pager prompt and its erase: CR/backspaces, spaces, CR/backspaces; or the erasing spaces
@@ -109,8 +109,10 @@ def config_fingerprint(text: str) -> str:
 
     The Cryptochecksum line is dropped on purpose: the device computes it when the configuration
     is written to flash, so unsaved changes may not move it. Comments (`!`), `: Saved`,
-    `: Written by ...` timestamps and blank lines are dropped too.
+    `: Written by ...` timestamps and blank lines are dropped too, and so are the
+    `call-home reporting anonymous` lines a unit writes itself when it asks its anonymous error
+    reporting question (they are not anybody's change).
     """
     body = _VOLATILE_RE.sub("", "\n" + clean_capture(text))
-    lines = [line for line in body.split("\n") if line.strip()]
+    lines = [line for line in body.split("\n") if line.strip() and not REPORTING_LINE.match(line)]
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()

@@ -50,6 +50,18 @@ _CHALLENGE_PROMPT = r"(?i:password)\s*:\s*$"
 _OVERLAP = 8192  # a match may start this far before the newly read text (prompts are short)
 
 
+def echo_regex(command: str) -> str:
+    """A command's echo: whole, or cut where the line passes the terminal width and ended with
+    `$`, as an ASA shows a long line (tests/fixtures/real/long_echo; netmiko issues #281 and
+    #2039). Setting `terminal width` instead would be a configuration change.
+
+    >>> bool(re.match(echo_regex("no network-object object pylab7a.twb-tech.com"),
+    ...               "no network-object object pylab7a.twb-$"))
+    True
+    """
+    return rf"{re.escape(command)}|{re.escape(command[:12])}[^\n]*\$"
+
+
 class Session(CiscoAsaSSH):
     """netmiko's ASA connection that waits on the channel instead of sleeping.
 
@@ -232,7 +244,7 @@ class Session(CiscoAsaSSH):
     def _read_reply(self, command: str) -> str:
         """Output between the command's echo and the next prompt, sanitised as netmiko does."""
         try:
-            self.read_until_pattern(re.escape(command))
+            self.read_until_pattern(echo_regex(command))
             body = self.read_until_pattern(self.prompt_pattern())
         except ReplyTooLarge:
             raise CollectError(f"reply to {command!r} exceeds {MAX_REPLY >> 20} MiB") from None
