@@ -17,7 +17,8 @@ from pixfix.lab.trains import Family
 
 NL = "\r\n"
 MORE = "<--- More --->"
-_ERASE_MORE = "\x08" * len(MORE) + " " * len(MORE) + "\x08" * len(MORE)  # as PIX/ASA erase it
+_ERASE_MORE = "\x08" * len(MORE) + " " * len(MORE) + "\x08" * len(MORE)  # ASA: backspaces
+_CR_ERASE_MORE = "\r" + " " * len(MORE) + "\r"  # PIX up to 6.3 (telnet): CR, spaces, CR
 _SUBMODE_PROMPTS = {
     "policy-map": "config-pmap",
     "class-map": "config-cmap",
@@ -177,7 +178,8 @@ class CliSession:
             self.show_prompt()
 
     def _more_key(self, key: str) -> None:
-        self.write(_ERASE_MORE)
+        old_pix = self.device.train.family in (Family.PIX_MAILHOST, Family.PIX_FIXUP)
+        self.write(_CR_ERASE_MORE if old_pix else _ERASE_MORE)
         if key in ("q", "Q"):
             self._pending = []
             self._endless = []

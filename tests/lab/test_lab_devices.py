@@ -145,6 +145,19 @@ def test_pix_pager_prompts_when_output_exceeds_a_page(lab: Any) -> None:
     assert "<--- More --->" in raw
 
 
+def test_pix_erases_the_pager_prompt_with_carriage_returns(lab: Any) -> None:
+    """A PIX over telnet erases `<--- More --->` with CR, spaces, CR (an ASA uses backspaces);
+    the client reads the configuration whole through it."""
+    raw = _raw_telnet(
+        lab, "lab-pix63-clean", ["enable", LAB_SECRET_LINE, "show running-config", " "]
+    )
+    assert "<--- More --->\r" + " " * 14 + "\r" in raw and "\x08" not in raw
+    with open_session(lab.params("lab-pix63-clean")) as conn:
+        config = conn.send_command("show running-config")
+    assert "no fixup protocol smtp 25" in config.splitlines() and config.count("\nfixup") >= 3
+    assert all(line == line.lstrip() for line in config.splitlines() if "fixup" in line)
+
+
 LAB_SECRET_LINE = "labenable-92ce"
 
 
