@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from pixfix.lab import configmode, hostile, render
 from pixfix.lab.device import SINGLE, SYSTEM
+from pixfix.lab.reporting import ask_reporting
 from pixfix.lab.session import NL, CliSession, Mode
 from pixfix.lab.trains import STANDBY_WARNING, Family
 
@@ -215,6 +216,8 @@ def _configure(session: CliSession, args: list[str]) -> None:
     if session.device.failover == "standby":
         session.write(STANDBY_WARNING + NL)
     session.show_prompt()
+    if session.device.reporting_prompt and not session.device.reporting_asked:
+        ask_reporting(session)
 
 
 def _show_failover(session: CliSession, _args: list[str]) -> None:

@@ -100,6 +100,8 @@ class Device:
     reload_at: float | None = None  # monotonic time of a scheduled reload
     config_commands: int = 0
     booting: bool = False
+    reporting_prompt: bool = False  # asks the anonymous error reporting question (ASA 8.4+)
+    reporting_asked: bool = False  # asked since the last boot
 
     @property
     def multi_context(self) -> bool:
@@ -150,6 +152,7 @@ class Device:
             ctx.running = ctx.startup
         self.reload_at = None
         self.config_commands = 0
+        self.reporting_asked = False
         self.counters.reloads += 1
 
     def note_config_command(self) -> None:

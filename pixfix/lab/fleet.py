@@ -75,6 +75,7 @@ class DeviceSpec(BaseModel):
     contexts: dict[str, str] = Field(default_factory=dict)
     mx_context: str | None = None
     failover: str | None = Field(default=None, pattern="^(active|standby)$")
+    reporting_prompt: bool = False  # first `configure terminal` asks the reporting question
     faults: FaultsSpec = Field(default_factory=FaultsSpec)
     port: int | None = Field(default=None, ge=1, le=65535)
 
@@ -188,6 +189,7 @@ def _build(spec: DeviceSpec, folder: Path, options: FleetOptions, index: int) ->
         contexts=contexts,
         faults=faults,
         failover=spec.failover,
+        reporting_prompt=spec.reporting_prompt and train.family is Family.MPF,
         unit="Secondary" if spec.failover == "standby" else "Primary",
         mx_context=_mx_context(spec, contexts),
         boot_seconds=options.boot_seconds,

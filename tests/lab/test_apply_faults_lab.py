@@ -33,6 +33,7 @@ DEVICES: dict[str, dict[str, Any]] = {
     "x-badcreds": ASA,  # refused by the inventory given to apply (wrong password)
     "x-failover": {**ASA, "failover": "active", "faults": {"failover_after_config": 2}},
     "x-failover-pix": {**PIX, "failover": "active", "faults": {"failover_after_config": 2}},
+    "x-reporting": {**ASA, "reporting_prompt": True},
 }
 OUTPUTS: list[str] = []
 
@@ -169,3 +170,26 @@ def test_no_file_written_and_nothing_printed_holds_a_password(faulty: Faulty) ->
             text = path.read_text(errors="replace")
             assert not any(secret in text for secret in (*PASSWORDS, "not-the-password")), path
     assert not any(secret in out for out in OUTPUTS for secret in PASSWORDS)
+
+
+def test_the_anonymous_reporting_question_is_answered_ask_later(
+    faulty: Faulty, before: Any
+) -> None:
+    """An ASA 8.4+ asks it after its first `(config)#` prompt: a client that missed it would
+    type its next line as the answer, and the change would not be what was planned."""
+    done, found = faulty.apply("--limit", "x-reporting")
+    device = found["x-reporting"]
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert device["status"] == "applied", device
+    assert any("call-home reporting anonymous prompt 2" in n for n in device["notes"]), device
+    run = sorted(faulty.runs.iterdir())[-1]
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    asked = [
+        e
+        for e in log
+        if e.get("command") == "configure terminal" and "[A]sk later" in str(e.get("reply"))
+    ]
+    assert asked and "A" in asked[0]["reply"].split("[A]sk later:", 1)[1]
+    status = faulty.lab.status()["x-reporting"]
+    assert status["saves"] == 1 and status["reloads"] == 0 and not status["reload_scheduled"]
+    assert status["smtp_inspection"] == "none"

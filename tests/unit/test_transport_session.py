@@ -21,10 +21,11 @@ from netmiko.exceptions import NetmikoAuthenticationException, ReadException, Re
 
 from pixfix.errors import CollectError
 from pixfix.model import Transport
-from pixfix.platforms import MORE
+from pixfix.platforms import MORE, REPORTING
 from pixfix.transport import limits as read_limits
 from pixfix.transport import session as transport
 from pixfix.transport.connect import show_many
+from pixfix.transport.device_io import SessionIO
 from pixfix.transport.errors import map_error
 from pixfix.transport.params import ConnectParams
 from pixfix.transport.session import AsaSession, Session
@@ -377,3 +378,84 @@ def test_reads_end_at_the_sessions_deadline_not_their_own_timeout() -> None:
     with pytest.raises(ReadTimeout):
         session.read_until_pattern("never printed", read_timeout=60)
     assert time.monotonic() - started < 1
+
+
+QUESTION = (
+    f"{NL}***************************** NOTICE *****************************{NL}{NL}"
+    f"Would you like to enable anonymous error reporting to help improve{NL}"
+    "the product? [Y]es, [N]o, [A]sk later: "
+)
+
+
+@dataclass
+class LateQuestionCli(Cli):
+    """An ASA 8.4+ at its first `configure terminal`: the prompt, and only then the notice."""
+
+    later: str = ""
+    answers: list[str] = field(default_factory=list)
+
+    def line(self, line: str) -> None:
+        if self.asked == "reporting":
+            self.asked = ""
+            self.answers.append(line)
+            self.out += line + NL + NL + self.prompt()
+        elif line == "configure terminal":
+            self.mode = "(config)#"
+            self.out += line + NL + self.prompt()
+            self.later, self.asked = QUESTION, "reporting"
+        else:
+            super().line(line)
+
+
+class LateChannel(FakeChannel):
+    """The notice arrives only once the client has read everything before it."""
+
+    def read_channel(self) -> str:
+        cli = self.cli
+        if not cli.out and isinstance(cli, LateQuestionCli) and cli.later:
+            cli.out, cli.later = cli.later, ""
+        return super().read_channel()
+
+
+def _io(cli: Cli) -> SessionIO:
+    session = prepared(cli)
+    session.channel = LateChannel(cli, 4096)  # type: ignore[assignment]
+    return SessionIO(session)
+
+
+def test_a_question_asked_after_the_prompt_is_answered_when_lingering() -> None:
+    cli = LateQuestionCli()
+    io = _io(cli)
+    reply = io.exchange("configure terminal", (REPORTING,), linger=0.5)
+    assert cli.answers == ["A"] and "[A]sk later" in reply
+    assert reply.rstrip().endswith("fw(config)#")
+
+
+def test_without_the_question_lingering_costs_only_the_wait() -> None:
+    cli = Cli()
+    cli.replies["configure terminal"] = ""
+    io = _io(cli)
+    assert "ERROR" not in io.exchange("configure terminal", (REPORTING,), linger=0.2)
+    assert show_many(io._session, ["show failover"]) == ["Failover Off"]
+
+
+@dataclass
+class ReplicatingCli(Cli):
+    """A failover unit that prints replication right after its prompt, in the same write."""
+
+    def line(self, line: str) -> None:
+        if line == "failover reload-standby":
+            self.out += line + NL + self.prompt() + "Beginning configuration replication: "
+            self.out += f"Sending to mate.{NL}End Configuration Replication to mate{NL}"
+        else:
+            super().line(line)
+
+
+def test_unsolicited_text_after_the_prompt_ends_the_reply() -> None:
+    """Failover replication may print right after a prompt, in the same read (a real capture:
+    `ciscoasa# Beginning configuration replication: Sending to mate.`)."""
+    cli = ReplicatingCli()
+    io = _io(cli)
+    reply = io.exchange("failover reload-standby")
+    assert "End Configuration Replication to mate" in reply
+    assert show_many(io._session, ["show failover"]) == ["Failover Off"]
