@@ -179,6 +179,11 @@ def _write_memory(session: CliSession, args: list[str]) -> None:
         return
     device.save(session.state.context)
     session.emit(render.write_memory(device, session.state.context))
+    if device.faults.replication_after_save:  # printed right after the prompt, as captured
+        session.write(
+            f"Beginning configuration replication: Sending to mate.{NL}"
+            f"End Configuration Replication to mate{NL}"
+        )
 
 
 def _write_memory_all(session: CliSession, *, noconfirm: bool) -> None:

@@ -58,6 +58,10 @@ def handle_config_line(session: CliSession, line: str, *, exec_handler: ExecHand
         _exit(session)
     elif first == "terminal" and session.family is Family.MPF:
         session.show_prompt()  # `terminal width 511` (netmiko) is a session setting, not stored
+    elif line.strip() == session.device.faults.unauthorized_command:
+        # AAA command authorization (the wording of Ansible's cisco.asa error patterns)
+        session.write("Command authorization failed" + NL)
+        session.show_prompt()
     else:
         _configure(session, words)
 

@@ -30,6 +30,9 @@ class Faults:
     drop_after_config: int | None = None  # session dropped after the N-th config command
     write_fails: bool = False  # `write memory` fails with an error
     failover_after_config: int | None = None  # unit goes standby after the N-th config command
+    # AAA command authorization refuses this configuration line (`Command authorization failed`)
+    unauthorized_command: str | None = None
+    replication_after_save: bool = False  # the mate rejoins as `write memory` ends (replication)
     # hostile devices: output that a client must survive (see pixfix.lab.hostile)
     huge_output: bool = False  # the configuration listing is tens of MB
     endless_pager: bool = False  # every output pages, and the pages never end

@@ -58,6 +58,8 @@ class FaultsSpec(BaseModel):
     drop_after_config: int | None = Field(default=None, ge=1)
     write_fails: bool = False
     failover_after_config: int | None = Field(default=None, ge=1)
+    unauthorized_command: str | None = None
+    replication_after_save: bool = False
     huge_output: bool = False
     endless_pager: bool = False
     bad_utf8: bool = False

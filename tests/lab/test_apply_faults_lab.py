@@ -34,6 +34,8 @@ DEVICES: dict[str, dict[str, Any]] = {
     "x-failover": {**ASA, "failover": "active", "faults": {"failover_after_config": 2}},
     "x-failover-pix": {**PIX, "failover": "active", "faults": {"failover_after_config": 2}},
     "x-reporting": {**ASA, "reporting_prompt": True},
+    "x-unauthorized": {**ASA, "faults": {"unauthorized_command": "no inspect esmtp"}},
+    "x-replication": {**ASA, "failover": "active", "faults": {"replication_after_save": True}},
 }
 OUTPUTS: list[str] = []
 
@@ -193,3 +195,24 @@ def test_the_anonymous_reporting_question_is_answered_ask_later(
     status = faulty.lab.status()["x-reporting"]
     assert status["saves"] == 1 and status["reloads"] == 0 and not status["reload_scheduled"]
     assert status["smtp_inspection"] == "none"
+
+
+def test_command_authorization_failed_is_a_refused_line(faulty: Faulty, before: Any) -> None:
+    done, found = faulty.apply("--limit", "x-unauthorized")
+    device = found["x-unauthorized"]
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert device["status"] == "rolled-back", device
+    assert "Command authorization failed" in device["reason"]
+    assert_untouched_in_the_end(faulty, before, "x-unauthorized", device)
+
+
+def test_replication_text_after_a_save_does_not_undo_a_good_change(
+    faulty: Faulty, before: Any
+) -> None:
+    """The mate rejoins as the save ends: replication text follows the prompt in the same read."""
+    done, found = faulty.apply("--limit", "x-replication")
+    device = found["x-replication"]
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert device["status"] == "applied" and device["saved"] is True, device
+    status = faulty.lab.status()["x-replication"]
+    assert status["saves"] == 1 and status["smtp_inspection"] == "none"
