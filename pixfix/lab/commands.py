@@ -218,7 +218,7 @@ def _configure(session: CliSession, args: list[str]) -> None:
     session.state.mode = Mode.CONFIG
     session.state.path = []
     session.device.counters.config_sessions += 1
-    if session.device.failover == "standby":
+    if session.device.role_in(session.state.context) == "standby":
         session.write(STANDBY_WARNING + NL)
     session.show_prompt()
     if session.device.reporting_prompt and not session.device.reporting_asked:

@@ -181,14 +181,14 @@ def _opens_block(path: list[str], word: str) -> bool:
 
 def _after_command(session: CliSession, message: str) -> None:
     device = session.device
-    was_active = device.failover == "active"
+    was_active = device.role_in(session.state.context) == "active"
     device.note_config_command()
     session.state.config_commands += 1
     after = device.faults.drop_after_config
     if after is not None and session.state.config_commands >= after:
         session.drop()  # counted per session, so a reconnect can inspect or roll back
         return
-    if device.failover == "standby" and not was_active:
+    if device.role_in(session.state.context) == "standby" and not was_active:
         message = STANDBY_WARNING + (NL + message if message else "")
     if message:
         session.write(message + NL)

@@ -93,7 +93,9 @@ class Device:
     credentials: Credentials
     contexts: dict[str, ContextConfig]
     faults: Faults = field(default_factory=Faults)
-    failover: str | None = None  # None (standalone), "active" or "standby"
+    # None (standalone), "active", "standby", or "active-active": this unit (Primary) is active
+    # for failover group 1 and standby for group 2 (a context's `join-failover-group`)
+    failover: str | None = None
     unit: str = "Primary"
     mx_context: str = SINGLE
     boot_seconds: float = 2.0
@@ -126,10 +128,29 @@ class Device:
     def prompt_state(self) -> str:
         """The `/pri/act` part of the prompt when `prompt hostname priority state` is set."""
         cfg = self.contexts[self.login_context()].running
-        if not cfgtree.top_blocks(cfg, "prompt") or self.failover is None:
+        if not cfgtree.top_blocks(cfg, "prompt") or self.failover in (None, "active-active"):
             return ""
         unit = "pri" if self.unit == "Primary" else "sec"
         return f"/{unit}/{'act' if self.failover == 'active' else 'stby'}"
+
+    def role_in(self, context: str) -> str | None:
+        """This unit's role for a context: with active/active, its failover group's role."""
+        if self.failover != "active-active":
+            return self.failover
+        return "active" if self.failover_group(context) == 1 else "standby"
+
+    def failover_group(self, context: str) -> int:
+        """`join-failover-group N` of the context in the system configuration (default 1)."""
+        system = self.contexts.get(SYSTEM)
+        if system is None or context in (SYSTEM, SINGLE):
+            return 1
+        block = False
+        for line in system.running:
+            if not line.startswith(" "):
+                block = line.strip() == f"context {context}"
+            elif block and line.split()[:1] == ["join-failover-group"]:
+                return int(line.split()[1])
+        return 1
 
     def configured_pager_lines(self, context: str) -> int:
         """Paging as the configuration sets it (`pager lines N`, `no pager`; default 24)."""

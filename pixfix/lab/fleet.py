@@ -76,7 +76,7 @@ class DeviceSpec(BaseModel):
     config: str | None = None
     contexts: dict[str, str] = Field(default_factory=dict)
     mx_context: str | None = None
-    failover: str | None = Field(default=None, pattern="^(active|standby)$")
+    failover: str | None = Field(default=None, pattern="^(active|standby|active-active)$")
     reporting_prompt: bool = False  # first `configure terminal` asks the reporting question
     faults: FaultsSpec = Field(default_factory=FaultsSpec)
     port: int | None = Field(default=None, ge=1, le=65535)
@@ -176,7 +176,9 @@ def _build(spec: DeviceSpec, folder: Path, options: FleetOptions, index: int) ->
     if options.ssh_only and spec.transport != "ssh":
         raise LabError(f"device {spec.name!r}: --ssh-only given but transport is {spec.transport}")
     contexts = _contexts(spec, folder, train)
-    if spec.failover is not None and train.family is Family.MPF:
+    if spec.failover == "active-active" and SYSTEM not in contexts:
+        raise LabError(f"device {spec.name!r}: active/active failover needs multiple contexts")
+    if spec.failover in ("active", "standby") and train.family is Family.MPF:
         main = SYSTEM if SYSTEM in contexts else SINGLE
         contexts[main] = _ctx_lines(_with_role_prompt(contexts[main].startup))
     faults = _faults(spec, options)

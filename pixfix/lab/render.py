@@ -50,6 +50,8 @@ def config_text(device: Device, context: str, *, startup: bool) -> str:
 
 
 def show_failover(device: Device) -> str:
+    if device.failover == "active-active":
+        return _active_active()
     if device.failover is None:
         return NL.join(
             ["Failover Off", "Failover unit Primary", "Failover LAN Interface: not Configured"]
@@ -65,6 +67,33 @@ def show_failover(device: Device) -> str:
             "Unit Poll frequency 1 seconds, holdtime 15 seconds",
             f"        This host: {device.unit} - {mine}",
             f"        Other host: {other} - {theirs}",
+        ]
+    )
+
+
+def _active_active() -> str:
+    """The layout of a real active/active unit (tests/fixtures/real/show_failover/asa_7.0.0-79_
+    active_active_ntc.raw): this host's state per failover group, then the other host's."""
+    return NL.join(
+        [
+            "Failover On",
+            "Failover unit Primary",
+            "Failover LAN Interface: folink GigabitEthernet0/3 (up)",
+            "Unit Poll frequency 1 seconds, holdtime 15 seconds",
+            "Group 1 last failover at: 13:40:18 UTC Dec 9 2024",
+            "Group 2 last failover at: 13:40:06 UTC Dec 9 2024",
+            " ",
+            "This host: Primary",
+            "Group 1 State: Active",
+            "Active time: 2896 (sec)",
+            "Group 2 State: Standby Ready",
+            "Active time: 0 (sec)",
+            " ",
+            "Other host: Secondary",
+            "Group 1 State: Standby Ready",
+            "Active time: 190 (sec)",
+            "Group 2 State: Active",
+            "Active time: 3322 (sec)",
         ]
     )
 
