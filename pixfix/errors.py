@@ -14,6 +14,7 @@
         ├── CollectError        (a command failed or its output was cut off)
         │   └── ReplyTooLarge   (a reply grew past the transport's cap)
         ├── ParseError          (the text is not a configuration we can recognise)
+        │   └── CutOffError     (a configuration without its end marker: cut off)
         ├── DeviceBusy          (another run on this machine holds the device's lock)
         └── ChangeError         (a step of a change failed on the device)
             ├── LineRefused     (a configuration line was answered with an error)
@@ -69,6 +70,10 @@ class CollectError(DeviceError):
 
 class ParseError(DeviceError):
     """The collected text is not a configuration pixfix can recognise."""
+
+
+class CutOffError(ParseError):
+    """A configuration without its end marker (`Cryptochecksum:` or `: end`): cut off."""
 
 
 class ReplyTooLarge(CollectError):

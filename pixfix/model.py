@@ -168,6 +168,7 @@ class ConfigVerdict:
     findings: tuple[Finding, ...] = ()
     ignored: tuple[Finding, ...] = ()
     reason: str = ""
+    cut_off: str | None = None  # a text without its end marker that still proves exposure
 
     @property
     def error(self) -> str | None:
@@ -201,6 +202,7 @@ class DeviceResult:
     status: Status
     findings: tuple[Finding, ...] = ()
     error: str | None = None
+    cut_off: str | None = None  # where the text ends, when it was cut off (exposed only)
 
     @classmethod
     def from_verdict(
@@ -221,6 +223,7 @@ class DeviceResult:
             status=verdict.status,
             findings=verdict.findings,
             error=verdict.error,
+            cut_off=verdict.cut_off,
         )
 
     @property
@@ -237,7 +240,7 @@ class DeviceResult:
             "status": self.status.value,
             "findings": [f.to_json() for f in self.findings],
             "error": self.error,
-        }
+        } | ({"cut_off": True, "note": self.cut_off} if self.cut_off else {})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

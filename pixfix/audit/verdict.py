@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from pixfix.errors import ParseError
+from pixfix.errors import CutOffError, ParseError
 from pixfix.model import (
     Collected,
     ConfigVerdict,
@@ -174,10 +174,30 @@ def audit_config(text: str) -> ConfigVerdict:
     """Audit one raw configuration capture; text that cannot be recognised gives status error."""
     try:
         parsed = parse_config(text)
+    except CutOffError as exc:
+        return _cut_off_verdict(text, str(exc))
     except ParseError as exc:
         logger.debug("parse error: %s", exc)
         return ConfigVerdict(software=config_software(text), status=Status.ERROR, reason=str(exc))
     return verdict_from_parsed(parsed)
+
+
+def _cut_off_verdict(text: str, reason: str) -> ConfigVerdict:
+    """A text cut off before its end marker: `exposed` when what it holds already proves it
+    (an enabled fixup or mailhost; an inspect that is bound and exposing whatever comes later),
+    else `error`. Never `compliant` or `tuned`: what is missing could change either."""
+    error = ConfigVerdict(software=config_software(text), status=Status.ERROR, reason=reason)
+    try:
+        parsed = parse_config(text, cut_ok=True)
+    except ParseError:
+        return error
+    verdict = verdict_from_parsed(parsed)
+    proof = tuple(
+        f for f in verdict.findings if f.exposing and not f.reason.startswith("unknown map")
+    )
+    if verdict.status is not Status.EXPOSED or not proof:
+        return error
+    return replace(verdict, findings=proof, cut_off=f"cut off: {parsed.cut_off}")
 
 
 def collect_offline(paths: Sequence[Path]) -> list[Collected]:

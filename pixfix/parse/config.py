@@ -31,7 +31,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from pixfix.errors import ParseError
+from pixfix.errors import CutOffError, ParseError
 from pixfix.model import Software, Train
 from pixfix.parse.normalize import clean_capture, prepare_capture
 from pixfix.parse.sections import (
@@ -165,6 +165,7 @@ class ParsedConfig:
     inspects: tuple[InspectFact, ...] = ()
     service_policies: tuple[ServicePolicyFact, ...] = ()
     esmtp_maps: tuple[EsmtpMapFact, ...] = ()
+    cut_off: str | None = None  # where a text without its end marker stops (cut_ok only)
 
     @property
     def train(self) -> Train:
@@ -275,8 +276,9 @@ def _esmtp_maps(rows: Records) -> tuple[EsmtpMapFact, ...]:
     )
 
 
-def _whole_body(text: str) -> tuple[Software, str]:
-    """The version line's software and the text up to the end marker (rules 1-3 above).
+def _whole_body(text: str, *, cut_ok: bool = False) -> tuple[Software, str, str | None]:
+    """The version line's software, the text up to the end marker (rules 1-3 above), and,
+    with `cut_ok`, where a text without an end marker stops (None when it is whole).
 
     `text` is a prepared capture with a newline in front (see `CONFIG_VERSION_RE`).
     """
@@ -289,12 +291,16 @@ def _whole_body(text: str) -> tuple[Software, str]:
         raise ParseError(f"{len(versions)} version lines: more than one configuration in one file")
     software = software_from_match(versions[0], hardware_of(text))
     end = _END_RE.search(text, versions[0].end())
-    if end is None:
-        raise ParseError(
+    if end is not None:
+        return software, text[versions[0].end() : end.start()], None
+    if not cut_ok:
+        raise CutOffError(
             f"{software.platform.value.upper()} {software.version} configuration is cut off: "
             "no 'Cryptochecksum:' or ': end' line after it"
         )
-    return software, text[versions[0].end() : end.start()]
+    body = text[versions[0].end() :]
+    lines = [line for line in text.split("\n") if line.strip()]
+    return software, body, f"the text ends after line {len(lines)} ({lines[-1].strip()[:60]!r})"
 
 
 def config_software(text: str) -> Software | None:
@@ -306,9 +312,11 @@ def config_software(text: str) -> Software | None:
     return software_from_match(versions[0], hardware_of(prepared))
 
 
-def _software_and_records(text: str) -> tuple[Software, dict[str, Records]]:
-    software, body = _whole_body("\n" + prepare_capture(text))
-    return software, template_records(restructure(body))
+def _software_and_records(
+    text: str, *, cut_ok: bool = False
+) -> tuple[Software, dict[str, Records], str | None]:
+    software, body, cut = _whole_body("\n" + prepare_capture(text), cut_ok=cut_ok)
+    return software, template_records(restructure(body)), cut
 
 
 def config_records(text: str) -> dict[str, Records]:
@@ -316,15 +324,16 @@ def config_records(text: str) -> dict[str, Records]:
     return _software_and_records(text)[1]
 
 
-def parse_config(text: str) -> ParsedConfig:
+def parse_config(text: str, *, cut_ok: bool = False) -> ParsedConfig:
     """Typed SMTP-inspection facts from a raw capture of one whole configuration.
 
     Raises `ParseError` (one-line reason) when the text is not one whole configuration or a
-    template meets a line it must understand but cannot.
+    template meets a line it must understand but cannot; `CutOffError` when it has no end
+    marker, unless `cut_ok` (then `cut_off` says where the text stops).
     """
-    software, records = _software_and_records(text)
+    software, records, cut = _software_and_records(text, cut_ok=cut_ok)
     fixups, other_fixups = _fixups(records.get(FIXUP, []))
-    if FACTS[software.train].has_fixups and not fixups and not other_fixups:
+    if FACTS[software.train].has_fixups and not fixups and not other_fixups and cut is None:
         raise ParseError(
             f"no fixup lines in a {software.platform.value.upper()} {software.version} "
             "configuration, which always lists them: not a whole configuration"
@@ -339,6 +348,7 @@ def parse_config(text: str) -> ParsedConfig:
         inspects=inspects,
         service_policies=_service_policies(records.get(SERVICE_POLICY, [])),
         esmtp_maps=_esmtp_maps(records.get(ESMTP_MAP, [])),
+        cut_off=cut,
     )
     logger.debug("parsed %s %s", software.platform.value, software.version)
     return parsed

@@ -73,11 +73,10 @@ def plan_entry(
 
 def _without_changes(base: PlanEntry, result: DeviceResult, meta: DeviceMeta) -> PlanEntry | None:
     """The entry of a device that gets no commands, or None when it needs remediation."""
-    if result.status is Status.ERROR:
-        why = result.error or "the audit did not finish"
-        return _not_planned(base, f"not planned: the audit failed: {why}")
-    if base.before is None:
-        return _not_planned(base, "not planned: no configuration text to plan from")
+    refusal = _unplannable(base, result)
+    if refusal is not None:
+        return _not_planned(base, f"not planned: {refusal}")
+    assert base.before is not None
     software = config_software(base.before)
     if base.mode is Mode.TUNE and software is not None and not tune_capable(software):
         base = replace(base, mode=Mode.DISABLE)  # the mode this device would get
@@ -88,6 +87,17 @@ def _without_changes(base: PlanEntry, result: DeviceResult, meta: DeviceMeta) ->
         return _noted(base, "already compliant: no active SMTP inspection, nothing to send")
     if result.status is Status.TUNED:
         return _noted(base, "already tuned: ESMTP inspection shows the banner and allows TLS")
+    return None
+
+
+def _unplannable(base: PlanEntry, result: DeviceResult) -> str | None:
+    """Why nothing can be planned from what the audit read (None: it can be)."""
+    if result.status is Status.ERROR:
+        return f"the audit failed: {result.error or 'the audit did not finish'}"
+    if base.before is None:
+        return "no configuration text to plan from"
+    if result.cut_off:
+        return f"the configuration is {result.cut_off}: plan from a whole configuration"
     return None
 
 

@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pixfix.audit.verdict import audit_config
-from pixfix.model import Status
+from pixfix.model import DeviceResult, Status
+from pixfix.plan.entry import DeviceMeta, Mode, Reload, plan_entry
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "real"
 Damage = Callable[[str, random.Random], str]
@@ -252,3 +253,44 @@ def test_generated_configurations_never_read_better_than_they_are(
     for damage in damages:
         damaged = damage(damaged, random.Random(seed))
     assert verdict(damaged) in (original, Status.ERROR), repr(damaged)
+
+
+# ---- cut off -------------------------------------------------------------------------------
+
+PIX_CUT = "PIX Version 6.3(5)\nhostname pix\nfixup protocol ftp 21\nfixup protocol smtp 25\nnames\n"
+ASA_BOUND = (
+    "ASA Version 9.8(4)32\nhostname fw\nclass-map inspection_default\n"
+    " match default-inspection-traffic\npolicy-map global_policy\n class inspection_default\n"
+    "  inspect esmtp\nservice-policy global_policy global\nprompt hostname context\n"
+)
+
+
+@pytest.mark.parametrize("text", [PIX_CUT, ASA_BOUND], ids=["fixup", "bound-inspect"])
+def test_a_cut_off_text_that_proves_exposure_is_exposed_and_says_so(text: str) -> None:
+    found = audit_config(text)
+    assert found.status is Status.EXPOSED and found.cut_off is not None
+    assert "ends after line" in found.cut_off
+    result = DeviceResult.from_verdict("fw", found).to_json()
+    assert result["cut_off"] is True and result["note"] == found.cut_off
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        ASA_BOUND.split("service-policy", maxsplit=1)[0],  # the binding may follow the cut
+        ASA_BOUND.replace("inspect esmtp", "inspect esmtp MAP"),  # the map may be defined later
+        "PIX Version 6.3(5)\nhostname pix\nfixup protocol ftp 21\nno fixup protocol smtp 25\n",
+    ],
+    ids=["unbound", "unknown-map", "no-proof"],
+)
+def test_a_cut_off_text_without_proof_is_an_error(text: str) -> None:
+    assert audit_config(text).status is Status.ERROR
+
+
+def test_plan_refuses_to_plan_from_a_cut_off_text() -> None:
+    result = DeviceResult.from_verdict("fw", audit_config(ASA_BOUND))
+    entry = plan_entry(
+        result, ASA_BOUND, DeviceMeta(transport="ssh"), mode=Mode.DISABLE, reload=Reload.NEVER
+    )
+    assert not entry.planned and entry.commands == ()
+    assert "cut off" in entry.notes[-1]
