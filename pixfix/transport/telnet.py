@@ -15,6 +15,8 @@ from pixfix.transport.session import Session
 
 _ERASE = re.compile(r"\x08+ *\x08*")
 _CR_ERASE = re.compile(re.escape(MORE) + r"\r +\r")  # a PIX over telnet erases with CR, spaces, CR
+_CR_ERASE_AFTER = re.compile(r"^\r +\r")  # the same erase, arriving after the key was pressed
+_CR_ERASE_OPEN = re.compile(r"\r *")  # its start, cut by a read
 _ERASE_TAIL = re.compile(r"\x08[\x08 ]*$")
 
 
@@ -46,13 +48,36 @@ class PixTelnetSession(Session):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._pager_tail = ""
+        self._erasing = False  # a pager prompt was answered: its CR erase comes next
         super().__init__(*args, **kwargs)
 
     def read_channel(self) -> str:
-        data = self._pager_tail + super().read_channel()
+        """netmiko's read, with the pager handled on the raw text first: the ASA driver's line
+        feed normalisation deletes every lone CR, which would turn the PIX's CR erase into
+        spaces in front of the next configuration line."""
+        self._settle()
+        with self._in_time():
+            raw = str(self.channel.read_channel())
+        clean = self._unpage(raw)
+        text = self.normalize_linefeeds(clean) if clean else ""
+        if self._read_buffer:
+            text, self._read_buffer = self._read_buffer + text, ""
+        return text
+
+    def _unpage(self, raw: str) -> str:
+        """Answer each `<--- More --->` and drop it with its erase, which comes after the key."""
+        data, self._pager_tail = self._pager_tail + raw, ""
+        if self._erasing and data:
+            if _CR_ERASE_OPEN.fullmatch(data):
+                self._pager_tail = data  # the erase is cut by the read: finish it later
+                return ""
+            data = _CR_ERASE_AFTER.sub("", data, count=1)
+            self._erasing = False
         clean, prompts, self._pager_tail = strip_pager(data)
         for _ in range(prompts):
             self.write_channel(" ")
+        if prompts:
+            self._erasing = data.rstrip(" ").endswith(MORE)
         return clean
 
     def exit_config_mode(self, exit_config: str = "exit", pattern: str = r"#") -> str:
