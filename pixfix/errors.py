@@ -12,7 +12,8 @@
         ├── ConnectError        (refused, timed out, no banner, host key)
         ├── AuthError           (login or enable refused)
         ├── CollectError        (a command failed or its output was cut off)
-        │   └── ReplyTooLarge   (a reply grew past the transport's cap)
+        │   ├── ReplyTooLarge   (a reply grew past the transport's cap)
+        │   └── ContextRefused  (`changeto context X` was refused: that context's error)
         ├── ParseError          (the text is not a configuration we can recognise)
         │   └── CutOffError     (a configuration without its end marker: cut off)
         ├── DeviceBusy          (another run on this machine holds the device's lock)
@@ -78,6 +79,10 @@ class CutOffError(ParseError):
 
 class ReplyTooLarge(CollectError):
     """A reply grew past the transport's cap (`pixfix.transport.limits.MAX_REPLY`)."""
+
+
+class ContextRefused(CollectError):
+    """`changeto context X` was refused: that context cannot be read, the others still can."""
 
 
 class DeviceBusy(DeviceError):

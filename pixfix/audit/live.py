@@ -22,7 +22,7 @@ from pixfix.audit.reads import (
     in_context,
 )
 from pixfix.audit.verdict import audit_config
-from pixfix.errors import DeviceError, ParseError
+from pixfix.errors import ContextRefused, DeviceError, ParseError
 from pixfix.inventory.load import Host
 from pixfix.model import Collected, DeviceResult, Role, Software, Status
 from pixfix.store.saved import SaveConfig
@@ -78,7 +78,13 @@ def _read_device(io: DeviceIO, host: Host, options: CollectOptions) -> list[Coll
 def _read_context(
     io: DeviceIO, name: str, context: str, role: Role | None, options: CollectOptions
 ) -> Collected:
-    text = in_context(io, context, [USUAL_CONFIG])[0]
+    try:
+        text = in_context(io, context, [USUAL_CONFIG])[0]
+    except ContextRefused as exc:  # that context's error; the session is still usable
+        log.info("%s/%s: %s", name, context, exc)
+        error = DeviceResult(name=name, context=context, role=role, status=Status.ERROR,
+                             error=_one_line(str(exc)))  # fmt: skip
+        return Collected(result=error, config=None)
     return _result(name, context, role, None, text, options=options)
 
 

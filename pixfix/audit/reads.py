@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pixfix.errors import CollectError
+from pixfix.errors import CollectError, ContextRefused
 from pixfix.model import Role, Software
 from pixfix.parse.config import parse_show_version
 from pixfix.parse.show import FailoverState, context_groups, context_names, failover_state
@@ -104,7 +104,7 @@ def in_context(io: DeviceIO, context: str | None, commands: Sequence[str]) -> li
     changeto = f"changeto context {context}"
     replies = io.read_many([changeto, PAGER_OFF, *commands])
     if "ERROR" in replies[0]:
-        raise CollectError(f"{changeto}: {replies[0].strip()}")
+        raise ContextRefused(f"{changeto}: {replies[0].strip()}")
     return replies[2:]
 
 

@@ -251,6 +251,9 @@ def _changeto(session: CliSession, args: list[str]) -> None:
     if target not in device.contexts:
         session.emit("ERROR: Context hasn't been configured")
         return
+    if target == device.faults.changeto_refused:  # the wording of unicon's ASA mock data
+        session.emit(f"ERROR: '{target}' is not valid")
+        return
     session.state.context = target
     session.state.pager_override = None  # the pager setting is per context on the device
     session.show_prompt()

@@ -60,6 +60,7 @@ class FaultsSpec(BaseModel):
     failover_after_config: int | None = Field(default=None, ge=1)
     unauthorized_command: str | None = None
     replication_after_save: bool = False
+    changeto_refused: str | None = None
     huge_output: bool = False
     endless_pager: bool = False
     bad_utf8: bool = False

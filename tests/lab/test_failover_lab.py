@@ -97,3 +97,21 @@ def test_apply_changes_only_where_this_unit_is_active(work: tuple[Any, Path]) ->
     status = lab.status()
     assert status["aa-mail-active"]["saves"] == 1
     assert status["aa-mail-standby"]["config_sessions"] + status["aa-mail-standby"]["saves"] == 0
+
+
+def test_a_refused_changeto_is_that_contexts_error(
+    lab_factory: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Before, the reply was not read: the system space's text was audited as the context."""
+    folder = tmp_path_factory.mktemp("changeto")
+    specs = yaml.safe_load(_devices_file(folder).read_text())
+    spec = {**specs["devices"][1], "failover": None, "faults": {"changeto_refused": "mail"}}
+    path = folder / "refused.yaml"
+    path.write_text(yaml.safe_dump({"devices": [spec]}, sort_keys=False))
+    lab = lab_factory("--devices-file", str(path))
+    done = run_pixfix("audit", "-i", lab.inventory, "--format", "json", "-q", folder=folder,
+                      lab_dir=lab.state_dir)  # fmt: skip
+    assert done.returncode == 3, done.stderr
+    found = {d["context"]: d for d in json.loads(done.stdout)["devices"]}
+    assert set(found) == {"admin", "mail"}, found
+    assert found["mail"]["status"] == "error" and "is not valid" in found["mail"]["error"]
