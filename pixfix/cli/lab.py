@@ -17,7 +17,13 @@ from pixfix.lab import control, fleet
 from pixfix.lab.device import Device
 from pixfix.lab.inventory_out import inventory_text, known_hosts_text
 
-_FAULT_KINDS = {"refuse", "silent", "wrong_credentials", "write_fails"} | {
+_FAULT_KINDS = {
+    "refuse",
+    "silent",
+    "wrong_credentials",
+    "write_fails",
+    "replication_after_save",
+} | {
     "huge_output",
     "endless_pager",
     "bad_utf8",
@@ -25,6 +31,7 @@ _FAULT_KINDS = {"refuse", "silent", "wrong_credentials", "write_fails"} | {
     "no_prompt",
 }
 _FAULT_VALUES = {"slow_ms", "drop_after_config", "failover_after_config"}
+_FAULT_TEXTS = {"unauthorized_command", "changeto_refused"}
 
 
 @click.group()
@@ -64,7 +71,8 @@ def lab(ctx: click.Context, state_dir: Path | None) -> None:
               help="Length of a lab minute (for `reload in N`).")  # fmt: skip
 @click.option("--fault", "faults", multiple=True, metavar="DEVICE:KIND[=N]",
               help="Inject a fault: refuse, silent, wrong_credentials, write_fails, slow_ms=N, "
-              "drop_after_config=N, failover_after_config=N; hostile output: huge_output, "
+              "drop_after_config=N, failover_after_config=N, replication_after_save, "
+              "unauthorized_command=LINE, changeto_refused=CONTEXT; hostile output: huge_output, "
               "endless_pager, bad_utf8, ansi, no_prompt.")  # fmt: skip
 @click.option(
     "--inventory-out",
@@ -137,8 +145,10 @@ def _parse_faults(items: tuple[str, ...]) -> dict[str, dict[str, Any]]:
             out.setdefault(name, {})[kind] = True
         elif kind in _FAULT_VALUES and value.isdigit():
             out.setdefault(name, {})[kind] = int(value)
+        elif kind in _FAULT_TEXTS and value:
+            out.setdefault(name, {})[kind] = value
         else:
-            raise LabError(f"--fault {item!r}: expected DEVICE:KIND or DEVICE:KIND=N")
+            raise LabError(f"--fault {item!r}: expected DEVICE:KIND, DEVICE:KIND=N or KIND=TEXT")
     return out
 
 

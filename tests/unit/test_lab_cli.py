@@ -247,3 +247,17 @@ def test_bind_fails_at_once_when_a_server_listens_on_the_port() -> None:
         with pytest.raises(OSError, match="in use"):
             asyncio.run(bind_waiting(lambda: _start_listener(port), "127.0.0.1", port))
     assert time.monotonic() - start < 15
+
+
+def test_text_faults_from_the_command_line() -> None:
+    from pixfix.cli.lab import _parse_faults  # noqa: PLC0415
+
+    parsed = _parse_faults(
+        ("fw1:unauthorized_command=no inspect esmtp", "fw2:changeto_refused=mail")
+    )
+    assert parsed == {
+        "fw1": {"unauthorized_command": "no inspect esmtp"},
+        "fw2": {"changeto_refused": "mail"},
+    }
+    with pytest.raises(LabError, match="KIND=TEXT"):
+        _parse_faults(("fw1:changeto_refused=",))
