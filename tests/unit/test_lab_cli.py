@@ -250,7 +250,7 @@ def test_bind_fails_at_once_when_a_server_listens_on_the_port() -> None:
 
 
 def test_text_faults_from_the_command_line() -> None:
-    from pixfix.cli.lab import _parse_faults  # noqa: PLC0415
+    from pixfix.cli.lab import _parse_faults
 
     parsed = _parse_faults(
         ("fw1:unauthorized_command=no inspect esmtp", "fw2:changeto_refused=mail")
