@@ -22,6 +22,7 @@
             ├── FailedOver      (the unit went standby during the change)
             ├── TimerError      (`reload in` not armed, or `reload cancel` did not cancel)
             ├── SaveFailed      (`write memory` did not say [OK])
+            ├── ReloadStopped   (the reload asked what pixfix cannot answer, or did not start)
             └── VerifyFailed    (the configuration after the change is not what it should be)
 
 Device and plan errors end as that device's outcome; input errors stop the command with exit
@@ -107,6 +108,11 @@ class TimerError(ChangeError):
 
 class SaveFailed(ChangeError):
     """`write memory` did not succeed."""
+
+
+class ReloadStopped(ChangeError):
+    """The reload asked a question pixfix has no answer for, or the prompt came back: it did
+    not happen (the change before it is saved and verified)."""
 
 
 class VerifyFailed(ChangeError):

@@ -40,7 +40,14 @@ from pixfix.apply.device_ops import (
     send_lines,
 )
 from pixfix.apply.env import DeviceEnv, Progress, finish, is_lost, probe_record, record_for
-from pixfix.apply.model import ChangeSpec, DeviceRecord, Outcome, RunKind, TimerRecord
+from pixfix.apply.model import (
+    RELOAD_NOT_DONE,
+    ChangeSpec,
+    DeviceRecord,
+    Outcome,
+    RunKind,
+    TimerRecord,
+)
 from pixfix.apply.recover import Failure, after_reload, cancel_stray_timer, recover
 from pixfix.apply.rules import (
     Observed,
@@ -54,7 +61,7 @@ from pixfix.apply.rules import (
 )
 from pixfix.audit.reads import role_now
 from pixfix.audit.verdict import audit_config
-from pixfix.errors import DeviceError, FailedOver, LineRefused, VerifyFailed
+from pixfix.errors import DeviceError, FailedOver, LineRefused, ReloadStopped, VerifyFailed
 from pixfix.model import ConfigVerdict, Role
 from pixfix.platforms import FACTS
 from pixfix.store.run_dir import utc_iso
@@ -228,6 +235,10 @@ def _verify_and_save(spec: ChangeSpec, env: DeviceEnv, progress: Progress) -> De
             _save(spec, io, progress)
             if spec.reload:
                 reload_device(io, spec.reload, sent=progress.sent)
+    except ReloadStopped as exc:  # saved and verified; only the plan's reload did not happen
+        progress.notes.append(f"the plan's reload did not happen: {exc}; reload by hand if needed")
+        progress.warnings.append(RELOAD_NOT_DONE)
+        return finish(spec, env, progress, running, verdict, probe=probe)
     except DeviceError as exc:
         if progress.saved:
             return after_reload(spec, env, progress, failed=str(exc))

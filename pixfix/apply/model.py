@@ -70,6 +70,7 @@ CANARY_OK = frozenset(
     {Outcome.APPLIED, Outcome.ALREADY_COMPLIANT, Outcome.RESTORED, Outcome.ALREADY_RESTORED}
 )
 PROBE_DISAGREES = "probe-disagrees"
+RELOAD_NOT_DONE = "reload-not-done"  # a warning: saved and verified, the reload did not happen
 
 FindingKeys = Counter[tuple[object, ...]]
 

@@ -15,7 +15,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pixfix.apply.model import PROBE_DISAGREES, SUCCESSES, ChangeSpec, Outcome, RunKind
+from pixfix.apply.model import (
+    PROBE_DISAGREES,
+    RELOAD_NOT_DONE,
+    SUCCESSES,
+    ChangeSpec,
+    Outcome,
+    RunKind,
+)
 from pixfix.model import ConfigVerdict, Platform, Role, Software
 from pixfix.parse.normalize import clean_capture, config_fingerprint
 from pixfix.parse.show import boot_images
@@ -274,11 +281,12 @@ def manual_steps(
 
 def exit_code(kind: RunKind, outcomes: Sequence[tuple[Outcome, tuple[str, ...]]]) -> int:
     """The exit code table of the README: errors (3) win over skips and failures (1);
-    an applied device whose probe disagrees makes an apply exit 1."""
+    an applied device whose probe disagrees, or whose planned reload did not happen, makes an
+    apply exit 1."""
     statuses = {status for status, _ in outcomes}
     if statuses & {Outcome.ERROR, Outcome.NEEDS_ATTENTION}:
         return 3
     if not statuses <= SUCCESSES:
         return 1
-    disagrees = any(PROBE_DISAGREES in warnings for _, warnings in outcomes)
-    return 1 if disagrees and kind is RunKind.APPLY else 0
+    warned = any({PROBE_DISAGREES, RELOAD_NOT_DONE} & set(warnings) for _, warnings in outcomes)
+    return 1 if warned and kind is RunKind.APPLY else 0

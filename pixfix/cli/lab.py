@@ -31,7 +31,7 @@ _FAULT_KINDS = {
     "no_prompt",
 }
 _FAULT_VALUES = {"slow_ms", "drop_after_config", "failover_after_config"}
-_FAULT_TEXTS = {"unauthorized_command", "changeto_refused"}
+_FAULT_TEXTS = {"unauthorized_command", "changeto_refused", "reload_question"}
 
 
 @click.group()

@@ -301,7 +301,13 @@ def _ask_save_then(session: CliSession, then: Callable[[], None]) -> None:
                 device.save(name)
         then()
 
-    if device.any_modified():
+    modified = [name for name, ctx in device.contexts.items() if ctx.modified]
+    if device.multi_context and any(name != SYSTEM for name in modified):
+        # the form of unicon's ASA mock data (a multiple-context unit; unconfirmed on a unit)
+        first = next(name for name in modified if name != SYSTEM)
+        question = f"{first} config has been modified. Save? [Y]es/[N]o/[S]ave all/[C]ancel: "
+        session.ask(question, answer)
+    elif modified:
         session.ask("System config has been modified. Save? [Y]es/[N]o: ", answer)
     else:
         then()
@@ -324,6 +330,9 @@ def _confirm_reload(session: CliSession, minutes: int | None) -> None:
         at = time.strftime("%H:%M:%S UTC %a %b %d %Y", time.gmtime(time.time() + minutes * 60))
         session.emit(f"Reload scheduled for {at} (in {minutes} minutes)")
 
+    if device.faults.reload_question is not None and minutes is None:
+        session.ask(device.faults.reload_question, lambda _text: session.show_prompt())
+        return
     session.ask("Proceed with reload? [confirm]", answer)
 
 

@@ -34,6 +34,7 @@ class Faults:
     unauthorized_command: str | None = None
     replication_after_save: bool = False  # the mate rejoins as `write memory` ends (replication)
     changeto_refused: str | None = None  # `changeto context NAME` is refused for this context
+    reload_question: str | None = None  # `reload` asks this instead of `[confirm]` (any answer: no)
     # hostile devices: output that a client must survive (see pixfix.lab.hostile)
     huge_output: bool = False  # the configuration listing is tens of MB
     endless_pager: bool = False  # every output pages, and the pages never end

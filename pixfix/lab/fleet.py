@@ -61,6 +61,7 @@ class FaultsSpec(BaseModel):
     unauthorized_command: str | None = None
     replication_after_save: bool = False
     changeto_refused: str | None = None
+    reload_question: str | None = None
     huge_output: bool = False
     endless_pager: bool = False
     bad_utf8: bool = False

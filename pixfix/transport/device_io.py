@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+from pixfix.errors import ReloadStopped
 from pixfix.inventory.load import Host
 from pixfix.transport.connect import open_session, show_many
 from pixfix.transport.limits import WIRE, utf8
@@ -96,19 +97,35 @@ class SessionIO:
         return asked + session.read_until_pattern(pattern=prompt)
 
     def leave(self, line: str, answers: Answers) -> str:
-        """Type a line that takes the device down (`reload`): answer, do not wait for a prompt."""
+        """Type a line that takes the device down (`reload`): answer its questions, do not wait
+        for a prompt. A question none of `answers` knows, or the prompt coming back, stops it:
+        nothing is typed, and `ReloadStopped` says the reload did not happen."""
         session = self._session
         session.write_channel(session.normalize_cmd(line))
-        pattern = "|".join(question for question, _ in answers)
+        known = "|".join(question for question, _ in answers)
+        pattern = f"{known}|{_ANY_QUESTION}|{session.end_of_reply()}"
         reply = ""
         for _ in answers:
             part = session.read_until_pattern(pattern=pattern)
+            while (answer := _answer(answers, part)) is None:
+                more = session.read_within(pattern, QUESTION_WAIT)  # a question cut by a read
+                if more is None:
+                    break
+                part += more
             reply += part
-            answer = _answer(answers, part)
-            session.write_channel((answer or "") + session.RETURN)
+            if answer is None:
+                last = part.rstrip().rsplit("\n", 1)[-1].strip()
+                raise ReloadStopped(
+                    f"{line!r} asked {last!r}: not answered, the reload did not happen"
+                )
+            session.write_channel(answer + session.RETURN)
             if answer == "":
                 break
         return reply.encode(WIRE).decode("utf-8", "replace")  # only logged: the device goes down
+
+
+_ANY_QUESTION = r"(?:\?|:|\])[ \t]*$"  # what a question ends with, whatever it asks
+QUESTION_WAIT = 1.0  # seconds for the rest of a question that looks unknown (cut by a read)
 
 
 def _answer(answers: Answers, text: str) -> str | None:

@@ -36,6 +36,7 @@ DEVICES: dict[str, dict[str, Any]] = {
     "x-reporting": {**ASA, "reporting_prompt": True},
     "x-unauthorized": {**ASA, "faults": {"unauthorized_command": "no inspect esmtp"}},
     "x-replication": {**ASA, "failover": "active", "faults": {"replication_after_save": True}},
+    "x-reload-asks": {**ASA, "faults": {"reload_question": "Reload the mate too? [Y]es/[N]o: "}},
 }
 OUTPUTS: list[str] = []
 
@@ -216,3 +217,23 @@ def test_replication_text_after_a_save_does_not_undo_a_good_change(
     assert device["status"] == "applied" and device["saved"] is True, device
     status = faulty.lab.status()["x-replication"]
     assert status["saves"] == 1 and status["smtp_inspection"] == "none"
+
+
+def test_a_reload_that_asks_something_unknown_does_not_happen_and_says_so(
+    faulty: Faulty, before: Any
+) -> None:
+    """The change is saved and verified; the plan's reload asks a question pixfix has no
+    answer for: nothing is typed, the record says the reload did not happen, exit 1."""
+    planned = faulty.pixfix("plan", "-i", faulty.lab.inventory, "--out", "plan-reload",
+                            "--limit", "x-reload-asks", "--reload", "now", "-q")  # fmt: skip
+    assert planned.returncode == 0, planned.stderr
+    assert faulty.pixfix("approve", "plan-reload", "--by", "ann").returncode == 0
+    done = faulty.pixfix("apply", faulty.folder / "plan-reload", "--out", faulty.runs, "--yes",
+                         "-q", "--window", "now/PT2H")  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    run = sorted(faulty.runs.iterdir())[-1]
+    device = json.loads((run / "result.json").read_text())["devices"][0]
+    assert device["status"] == "applied" and "reload-not-done" in device["warnings"], device
+    assert any("reload did not happen" in note for note in device["notes"]), device
+    status = faulty.lab.status()["x-reload-asks"]
+    assert status["saves"] == 1 and status["reloads"] == 0
