@@ -72,7 +72,8 @@ def lab(ctx: click.Context, state_dir: Path | None) -> None:
 @click.option("--fault", "faults", multiple=True, metavar="DEVICE:KIND[=N]",
               help="Inject a fault: refuse, silent, wrong_credentials, write_fails, slow_ms=N, "
               "drop_after_config=N, failover_after_config=N, replication_after_save, "
-              "unauthorized_command=LINE, changeto_refused=CONTEXT; hostile output: huge_output, "
+              "unauthorized_command=LINE, changeto_refused=CONTEXT, reload_question=TEXT; "
+              "hostile output: huge_output, "
               "endless_pager, bad_utf8, ansi, no_prompt.")  # fmt: skip
 @click.option(
     "--inventory-out",
