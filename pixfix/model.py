@@ -169,6 +169,7 @@ class ConfigVerdict:
     ignored: tuple[Finding, ...] = ()
     reason: str = ""
     cut_off: str | None = None  # a text without its end marker that still proves exposure
+    whole: str | None = None  # the rule that made the text whole: "end marker", ...
 
     @property
     def error(self) -> str | None:
@@ -203,6 +204,7 @@ class DeviceResult:
     findings: tuple[Finding, ...] = ()
     error: str | None = None
     cut_off: str | None = None  # where the text ends, when it was cut off (exposed only)
+    whole: str | None = None  # which rule decided that the text read was whole
 
     @classmethod
     def from_verdict(
@@ -224,6 +226,7 @@ class DeviceResult:
             findings=verdict.findings,
             error=verdict.error,
             cut_off=verdict.cut_off,
+            whole=verdict.whole,
         )
 
     @property
@@ -240,6 +243,7 @@ class DeviceResult:
             "status": self.status.value,
             "findings": [f.to_json() for f in self.findings],
             "error": self.error,
+            "whole": self.whole,
         } | ({"cut_off": True, "note": self.cut_off} if self.cut_off else {})
 
 

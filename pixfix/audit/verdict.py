@@ -167,13 +167,15 @@ def verdict_from_parsed(parsed: ParsedConfig) -> ConfigVerdict:
         findings=active,
         ignored=tuple(f for f in every if not f.active),
         reason=reason,
+        whole=parsed.whole,
     )
 
 
-def audit_config(text: str) -> ConfigVerdict:
-    """Audit one raw configuration capture; text that cannot be recognised gives status error."""
+def audit_config(text: str, *, assume_whole: bool = False) -> ConfigVerdict:
+    """Audit one raw configuration capture; text that cannot be recognised gives status error.
+    `assume_whole`: the user vouches that a text without an end marker is whole."""
     try:
-        parsed = parse_config(text)
+        parsed = parse_config(text, assume_whole=assume_whole)
     except CutOffError as exc:
         return _cut_off_verdict(text, str(exc))
     except ParseError as exc:
@@ -200,7 +202,7 @@ def _cut_off_verdict(text: str, reason: str) -> ConfigVerdict:
     return replace(verdict, findings=proof, cut_off=f"cut off: {parsed.cut_off}")
 
 
-def collect_offline(paths: Sequence[Path]) -> list[Collected]:
+def collect_offline(paths: Sequence[Path], *, assume_whole: bool = False) -> list[Collected]:
     """Saved configurations audited, each kept with its text (as `collect_host` returns them).
 
     Files, or folders searched recursively (hidden files skipped); the device name is the file
@@ -215,17 +217,22 @@ def collect_offline(paths: Sequence[Path]) -> list[Collected]:
             )
             collected.append(Collected(result=error, config=None))
         else:
-            collected.append(collect_text(saved.name, saved.context, saved.text))
+            collected.append(
+                collect_text(saved.name, saved.context, saved.text, assume_whole=assume_whole)
+            )
     return collected
 
 
-def collect_text(name: str, context: str | None, text: str) -> Collected:
+def collect_text(
+    name: str, context: str | None, text: str, *, assume_whole: bool = False
+) -> Collected:
     """One configuration text audited, kept with its text."""
-    result = DeviceResult.from_verdict(name, audit_config(text), context=context)
+    verdict = audit_config(text, assume_whole=assume_whole)
+    result = DeviceResult.from_verdict(name, verdict, context=context)
     return Collected(result=result, config=text)
 
 
-def audit_offline(paths: Sequence[Path]) -> list[DeviceResult]:
+def audit_offline(paths: Sequence[Path], *, assume_whole: bool = False) -> list[DeviceResult]:
     """Audit saved configurations (see `collect_offline`), sorted by name, then context."""
-    results = [c.result for c in collect_offline(paths)]
+    results = [c.result for c in collect_offline(paths, assume_whole=assume_whole)]
     return sorted(results, key=lambda r: (r.name, r.context or "", r.status.value))

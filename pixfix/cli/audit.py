@@ -11,7 +11,7 @@ import click
 from pixfix.audit.fleet import FleetOptions, audit_fleet
 from pixfix.audit.formats import Format, audit_exit_code, render_audit
 from pixfix.audit.verdict import audit_offline
-from pixfix.cli.options import host_key_options
+from pixfix.cli.options import assume_whole_option, host_key_options
 from pixfix.errors import InputError
 from pixfix.inventory.select import choose_hosts
 from pixfix.logsetup import color_wanted
@@ -38,6 +38,7 @@ _FORMATS = [f.value for f in Format]
 @click.option("--save-configs", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--probe", "with_probe", is_flag=True, help="Also probe each host's mx from outside.")
 @host_key_options
+@assume_whole_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def audit(
     *,
@@ -53,6 +54,7 @@ def audit(
     with_probe: bool,
     known_hosts: Path | None,
     trust_new_keys: bool,
+    assume_whole: bool,
     quiet: bool,
 ) -> None:
     """Find every PIX/ASA/FWSM (and context) whose SMTP inspection breaks mail.
@@ -70,9 +72,9 @@ def audit(
     if offline:
         if not paths or inventory is not None or with_probe:
             raise InputError("--offline takes PATHs (files or folders), and neither -i nor --probe")
-        results, extra = audit_offline(list(paths)), None
+        results, extra = audit_offline(list(paths), assume_whole=assume_whole), None
     else:
-        if inventory is None or paths:
+        if inventory is None or paths or assume_whole:
             raise InputError("give -i INVENTORY (or --offline PATH... for saved configs)")
         selection = choose_hosts(inventory, limits)
         for warning in selection.warnings:

@@ -25,3 +25,13 @@ def host_key_options(command: F) -> F:
         help="Check SSH host keys against this file only (instead of the inventory's "
         "known_hosts, ~/.ssh/known_hosts and pixfix's own file).",
     )(command)
+
+
+def assume_whole_option(command: F) -> F:
+    """`--assume-whole`: saved configurations without an end marker are whole (offline only)."""
+    return click.option(
+        "--assume-whole",
+        is_flag=True,
+        help="Offline: take files without an end marker (Cryptochecksum:, : end) as whole; by "
+        "default such a file is cut off (exposed only where what it holds proves it).",
+    )(command)

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from pixfix.audit.fleet import FleetOptions
-from pixfix.cli.options import host_key_options
+from pixfix.cli.options import assume_whole_option, host_key_options
 from pixfix.errors import InputError
 from pixfix.inventory.select import choose_hosts
 from pixfix.plan.approval import approve as sign_plan
@@ -63,6 +63,7 @@ from pixfix.transport.hostkeys import KeyOptions
 @click.option("--workers", type=click.IntRange(1, 500), default=10, show_default=True)
 @click.option("--timeout", type=click.FloatRange(1, 3600), default=30.0, show_default=True)
 @host_key_options
+@assume_whole_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def plan(
     *,
@@ -77,6 +78,7 @@ def plan(
     timeout: float,
     known_hosts: Path | None,
     trust_new_keys: bool,
+    assume_whole: bool,
     quiet: bool,
 ) -> None:
     """Plan the fix for every device (or context) and write it to the directory --out.
@@ -91,9 +93,9 @@ def plan(
     if offline:
         if not paths or inventory is not None or limits:
             raise InputError("--offline takes one or more PATHs and neither -i nor --limit")
-        inputs = offline_inputs(paths)
+        inputs = offline_inputs(paths, assume_whole=assume_whole)
     else:
-        if inventory is None or paths:
+        if inventory is None or paths or assume_whole:
             raise InputError("give -i INVENTORY (or --offline PATH... for saved configurations)")
         selection = choose_hosts(inventory, limits)
         for warning in selection.warnings:

@@ -166,6 +166,7 @@ class ParsedConfig:
     service_policies: tuple[ServicePolicyFact, ...] = ()
     esmtp_maps: tuple[EsmtpMapFact, ...] = ()
     cut_off: str | None = None  # where a text without its end marker stops (cut_ok only)
+    whole: str | None = None  # the rule that made the text whole (None when cut off)
 
     @property
     def train(self) -> Train:
@@ -276,9 +277,24 @@ def _esmtp_maps(rows: Records) -> tuple[EsmtpMapFact, ...]:
     )
 
 
-def _whole_body(text: str, *, cut_ok: bool = False) -> tuple[Software, str, str | None]:
-    """The version line's software, the text up to the end marker (rules 1-3 above), and,
-    with `cut_ok`, where a text without an end marker stops (None when it is whole).
+def whole_rule(text: str, *, assume_whole: bool) -> str | None:
+    """Why a text without an end marker is still whole, or None (then it is cut off).
+
+    No backup tool's own format is enough on its own: Oxidized keeps `Cryptochecksum:` (it
+    drops every `: ...` line, `: end` too), so its files are whole by that marker; a file that
+    lost it (a sanitiser that drops it to quiet diffs, or a copy cut short) cannot be told
+    apart by its header, and a cut copy read as whole could read better than the firewall is.
+    What RANCID keeps of an ASA's markers is not confirmed. So such a text is whole only when
+    the user vouches for it (`--assume-whole`).
+    """
+    return "assumed whole (--assume-whole)" if assume_whole else None
+
+
+def _whole_body(
+    text: str, *, cut_ok: bool = False, assume_whole: bool = False
+) -> tuple[Software, str, str | None, str | None]:
+    """The version line's software, the text up to the end marker (rules 1-3 above), where a
+    text without one stops (with `cut_ok`), and the rule that made the text whole.
 
     `text` is a prepared capture with a newline in front (see `CONFIG_VERSION_RE`).
     """
@@ -292,7 +308,10 @@ def _whole_body(text: str, *, cut_ok: bool = False) -> tuple[Software, str, str 
     software = software_from_match(versions[0], hardware_of(text))
     end = _END_RE.search(text, versions[0].end())
     if end is not None:
-        return software, text[versions[0].end() : end.start()], None
+        return software, text[versions[0].end() : end.start()], None, "end marker"
+    rule = whole_rule(text, assume_whole=assume_whole)
+    if rule is not None:
+        return software, text[versions[0].end() :], None, rule
     if not cut_ok:
         raise CutOffError(
             f"{software.platform.value.upper()} {software.version} configuration is cut off: "
@@ -300,7 +319,8 @@ def _whole_body(text: str, *, cut_ok: bool = False) -> tuple[Software, str, str 
         )
     body = text[versions[0].end() :]
     lines = [line for line in text.split("\n") if line.strip()]
-    return software, body, f"the text ends after line {len(lines)} ({lines[-1].strip()[:60]!r})"
+    where = f"the text ends after line {len(lines)} ({lines[-1].strip()[:60]!r})"
+    return software, body, where, None
 
 
 def config_software(text: str) -> Software | None:
@@ -313,10 +333,11 @@ def config_software(text: str) -> Software | None:
 
 
 def _software_and_records(
-    text: str, *, cut_ok: bool = False
-) -> tuple[Software, dict[str, Records], str | None]:
-    software, body, cut = _whole_body("\n" + prepare_capture(text), cut_ok=cut_ok)
-    return software, template_records(restructure(body)), cut
+    text: str, *, cut_ok: bool = False, assume_whole: bool = False
+) -> tuple[Software, dict[str, Records], str | None, str | None]:
+    prepared = "\n" + prepare_capture(text)
+    software, body, cut, rule = _whole_body(prepared, cut_ok=cut_ok, assume_whole=assume_whole)
+    return software, template_records(restructure(body)), cut, rule
 
 
 def config_records(text: str) -> dict[str, Records]:
@@ -324,14 +345,16 @@ def config_records(text: str) -> dict[str, Records]:
     return _software_and_records(text)[1]
 
 
-def parse_config(text: str, *, cut_ok: bool = False) -> ParsedConfig:
+def parse_config(text: str, *, cut_ok: bool = False, assume_whole: bool = False) -> ParsedConfig:
     """Typed SMTP-inspection facts from a raw capture of one whole configuration.
 
     Raises `ParseError` (one-line reason) when the text is not one whole configuration or a
     template meets a line it must understand but cannot; `CutOffError` when it has no end
     marker, unless `cut_ok` (then `cut_off` says where the text stops).
     """
-    software, records, cut = _software_and_records(text, cut_ok=cut_ok)
+    software, records, cut, rule = _software_and_records(
+        text, cut_ok=cut_ok, assume_whole=assume_whole
+    )
     fixups, other_fixups = _fixups(records.get(FIXUP, []))
     if FACTS[software.train].has_fixups and not fixups and not other_fixups and cut is None:
         raise ParseError(
@@ -349,6 +372,7 @@ def parse_config(text: str, *, cut_ok: bool = False) -> ParsedConfig:
         service_policies=_service_policies(records.get(SERVICE_POLICY, [])),
         esmtp_maps=_esmtp_maps(records.get(ESMTP_MAP, [])),
         cut_off=cut,
+        whole=rule,
     )
     logger.debug("parsed %s %s", software.platform.value, software.version)
     return parsed

@@ -59,9 +59,9 @@ def check_out(out: Path) -> None:
     check_plan_target(out)
 
 
-def offline_inputs(paths: Sequence[Path]) -> list[Planned]:
+def offline_inputs(paths: Sequence[Path], *, assume_whole: bool = False) -> list[Planned]:
     """Saved configurations audited like `pixfix audit --offline`, each with its text."""
-    return [(c, OFFLINE_META) for c in collect_offline(paths)]
+    return [(c, OFFLINE_META) for c in collect_offline(paths, assume_whole=assume_whole)]
 
 
 def live_inputs(hosts: Sequence[Host], options: FleetOptions) -> list[Planned]:

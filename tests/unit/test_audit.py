@@ -313,6 +313,7 @@ def test_device_result_json_shape() -> None:
             }
         ],
         "error": None,
+        "whole": "end marker",
     }
     assert result.label == "fw1/ctx"
 

@@ -10,6 +10,7 @@ contexts) with every damage, alone and combined.
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pixfix.audit.verdict import audit_config
+from pixfix.errors import InputError
 from pixfix.model import DeviceResult, Status
 from pixfix.plan.entry import DeviceMeta, Mode, Reload, plan_entry
 
@@ -294,3 +296,31 @@ def test_plan_refuses_to_plan_from_a_cut_off_text() -> None:
     )
     assert not entry.planned and entry.commands == ()
     assert "cut off" in entry.notes[-1]
+
+
+def test_a_text_without_an_end_marker_is_whole_only_when_the_user_vouches_for_it() -> None:
+    """A sanitiser that drops `Cryptochecksum:` (and a tool that drops `: end`) leaves no
+    marker; `--assume-whole` says so, and every result names the rule that made it whole."""
+    compliant = "ASA Version 9.8(4)32\nhostname fw\npolicy-map global_policy\n class c\n"
+    assert audit_config(compliant).status is Status.ERROR
+    vouched = audit_config(compliant, assume_whole=True)
+    assert vouched.status is Status.COMPLIANT and vouched.whole == "assumed whole (--assume-whole)"
+    assert audit_config(compliant + ": end\n").whole == "end marker"
+    assert DeviceResult.from_verdict("fw", vouched).to_json()["whole"] == vouched.whole
+
+
+def test_assume_whole_on_the_command_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from pixfix.cli.audit import audit
+
+    saved = tmp_path / "fw.cfg"
+    saved.write_text("ASA Version 9.8(4)32\nhostname fw\n")
+    plain = CliRunner().invoke(audit, ["--offline", str(saved), "--format", "json"])
+    vouched = CliRunner().invoke(
+        audit, ["--offline", str(saved), "--format", "json", "--assume-whole"]
+    )
+    assert plain.exit_code == 3 and vouched.exit_code == 0, vouched.output
+    assert json.loads(vouched.stdout)["devices"][0]["whole"] == "assumed whole (--assume-whole)"
+    live = CliRunner().invoke(audit, ["-i", str(saved), "--assume-whole"])
+    assert isinstance(live.exception, InputError)  # exit 2 through the pixfix group
