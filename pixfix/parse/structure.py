@@ -25,6 +25,7 @@ undamaged configuration this changes nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from enum import Enum
 
 from pixfix.errors import ParseError
@@ -58,33 +59,78 @@ class _Block(Enum):
     OTHER = "another block"
 
 
+# The lines that can open a block that matters, or be lost from one: a head at any indentation,
+# an SMTP inspect. Everything between them and outside those blocks is kept as it is; they are
+# found with `str.find` (C speed): captures are thousands of lines, those blocks a few dozen.
+_HEAD_KEYWORDS = ("fixup ", "mailhost ", "policy-map ", "class-map ", "service-policy ")
+_SMTP_INSPECT_ANYWHERE = re.compile(r"inspect\s+e?smtp\b")  # a literal prefix: found fast
+_PLAIN = (_Block.TOP, _Block.OTHER)
+
+
 def restructure(body: str) -> str:
     r"""The configuration body with its SMTP-inspection blocks indented as the device prints them.
 
     >>> restructure("policy-map global_policy\nclass inspection_default\ninspect esmtp\n")
     'policy-map global_policy\n class inspection_default\n  inspect esmtp\n'
     """
-    block = _Block.TOP
-    out: list[str] = []
-    for number, line in enumerate(body.split("\n"), 1):
-        text = line.strip(_SPACE)
-        if not text:
-            out.append(line)
-            continue
-        block, placed = _place(block, text, indented=line[0] in _SPACE)
-        if placed is None:
-            raise ParseError(
-                f"line {number} {text!r} belongs to no policy-map class: its structure is lost"
-            )
-        out.append(line if placed is _KEEP else placed)
-    return "\n".join(out)
+    lines = body.split("\n")
+    starts = _interesting_lines("\n" + body)
+    block, index = _Block.TOP, 0
+    while index < len(lines):
+        if block in _PLAIN:  # jump over what cannot matter (to the next line not yet placed)
+            index = next((start for start in starts if start >= index), len(lines))
+            if index >= len(lines):
+                break
+        block = _place_line(lines, index, block)
+        index += 1
+    return "\n".join(lines)
 
 
-_KEEP = "keep"  # a sentinel: the line stays exactly as it was
+def _interesting_lines(text: str) -> Iterator[int]:
+    """Indexes of the lines that hold a head keyword or an SMTP inspect after nothing but blanks
+    (or `no`), in order; `text` has a newline in front."""
+    hits = [m.start() for m in _SMTP_INSPECT_ANYWHERE.finditer(text)]
+    for keyword in _HEAD_KEYWORDS:
+        at = text.find(keyword)
+        while at >= 0:
+            hits.append(at)
+            at = text.find(keyword, at + 1)
+    starts = set()
+    for at in hits:
+        start = text.rfind("\n", 0, at) + 1
+        if text[start:at].strip(_SPACE) in ("", "no"):
+            starts.add(start)
+    line, last = -1, 0
+    for start in sorted(starts):
+        line += text.count("\n", last, start)
+        last = start
+        yield line
+
+
+def _place_line(lines: list[str], index: int, block: _Block) -> _Block:
+    """Put one line where it belongs (in `lines`); the block after it."""
+    line = lines[index]
+    text = line.strip(_SPACE)
+    if not text:
+        return block
+    try:
+        block, placed = _place(block, text, indented=line[:1] in _SPACE)
+    except _Lost:
+        raise ParseError(
+            f"line {index + 1} {text!r} belongs to no policy-map class: its structure is lost"
+        ) from None
+    if placed is not None:
+        lines[index] = placed
+    return block
+
+
+class _Lost(Exception):
+    """An SMTP inspect line that belongs to no class: the structure cannot be put back."""
 
 
 def _place(block: _Block, text: str, *, indented: bool) -> tuple[_Block, str | None]:
-    """The block after this line, and the line as placed (`_KEEP`: unchanged; None: lost)."""
+    """The block after this line, and the line as placed (None: unchanged); `_Lost` when an
+    SMTP inspection belongs to no class."""
     head = _head(text)
     if head is not None:
         return head, text
@@ -96,13 +142,13 @@ def _place(block: _Block, text: str, *, indented: bool) -> tuple[_Block, str | N
     if block is _Block.CLASS_MAP and word in ("match", "description"):
         return block, " " + text
     if _SMTP_INSPECT.match(text):
-        return block, None  # an SMTP inspection outside any policy-map class
+        raise _Lost
     return _other(block, indented=indented)
 
 
-def _other(block: _Block, *, indented: bool) -> tuple[_Block, str]:
+def _other(block: _Block, *, indented: bool) -> tuple[_Block, None]:
     """A line no rule places: inside its block when indented, else a top-level command."""
-    return (block, _KEEP) if indented and block is not _Block.TOP else (_Block.TOP, _KEEP)
+    return (block, None) if indented and block is not _Block.TOP else (_Block.TOP, None)
 
 
 _HEADS = (  # first match wins: (what the line starts with, the block it opens)
@@ -129,7 +175,7 @@ def _in_policy(block: _Block, text: str, word: str, *, indented: bool) -> tuple[
     if block is _Block.CLASS and word in _CLASS_ACTIONS:
         return block, "  " + text
     if _SMTP_INSPECT.match(text):
-        return block, None  # inspect before any class
+        raise _Lost  # inspect before any class
     return _other(block, indented=indented)
 
 
