@@ -23,10 +23,10 @@ from pixfix.audit.reads import BOOTVAR, context_roles, identify, in_context
 from pixfix.audit.verdict import audit_config
 from pixfix.errors import FailedOver, LineRefused, ParseError, SaveFailed, TimerError
 from pixfix.model import Platform, Role
-from pixfix.platforms import CONFIRM, REPORTING, SAVE_NO, TrainFacts
+from pixfix.platforms import CONFIRM, FACTS, REPORTING, SAVE_NO, TrainFacts
 from pixfix.transport.device_io import DeviceIO
 
-ENTER_CONFIG = "configure terminal"
+ENTER_CONFIG = frozenset(facts.enter_config for facts in FACTS.values())
 REPORTING_WAIT = 1.0  # seconds to wait for the reporting question after the first config prompt
 
 
@@ -110,7 +110,7 @@ def send_lines(
 def _exchange(io: DeviceIO, line: str) -> str:
     """One line; entering configuration mode may be followed by the anonymous error reporting
     question (ASA 8.4+, after the first `(config)#` prompt), answered `A` (ask later)."""
-    if line.strip() == ENTER_CONFIG:
+    if line.strip() in ENTER_CONFIG:
         return io.exchange(line, (REPORTING,), linger=REPORTING_WAIT)
     return io.exchange(line)
 

@@ -194,8 +194,9 @@ def _cut_off_verdict(text: str, reason: str) -> ConfigVerdict:
     except ParseError:
         return error
     verdict = verdict_from_parsed(parsed)
+    maps = {m.name for m in parsed.esmtp_maps}
     proof = tuple(
-        f for f in verdict.findings if f.exposing and not f.reason.startswith("unknown map")
+        f for f in verdict.findings if f.exposing and (f.map_name is None or f.map_name in maps)
     )
     if verdict.status is not Status.EXPOSED or not proof:
         return error

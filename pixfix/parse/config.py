@@ -277,17 +277,13 @@ def _esmtp_maps(rows: Records) -> tuple[EsmtpMapFact, ...]:
     )
 
 
-def whole_rule(text: str, *, assume_whole: bool) -> str | None:
-    """Why a text without an end marker is still whole, or None (then it is cut off).
-
-    No backup tool's own format is enough on its own: Oxidized keeps `Cryptochecksum:` (it
-    drops every `: ...` line, `: end` too), so its files are whole by that marker; a file that
-    lost it (a sanitiser that drops it to quiet diffs, or a copy cut short) cannot be told
-    apart by its header, and a cut copy read as whole could read better than the firewall is.
-    What RANCID keeps of an ASA's markers is not confirmed. So such a text is whole only when
-    the user vouches for it (`--assume-whole`).
-    """
-    return "assumed whole (--assume-whole)" if assume_whole else None
+# Why a text without an end marker may still be whole. No backup tool's own format is enough
+# on its own: Oxidized keeps `Cryptochecksum:` (it drops every `: ...` line, `: end` too), so
+# its files are whole by that marker; a file that lost it (a sanitiser that drops it to quiet
+# diffs, or a copy cut short) cannot be told apart by its header, and a cut copy read as whole
+# could read better than the firewall is. What RANCID keeps of an ASA's markers is not
+# confirmed. So such a text is whole only when the user vouches for it (`--assume-whole`).
+ASSUMED_WHOLE = "assumed whole (--assume-whole)"
 
 
 def _whole_body(
@@ -309,9 +305,8 @@ def _whole_body(
     end = _END_RE.search(text, versions[0].end())
     if end is not None:
         return software, text[versions[0].end() : end.start()], None, "end marker"
-    rule = whole_rule(text, assume_whole=assume_whole)
-    if rule is not None:
-        return software, text[versions[0].end() :], None, rule
+    if assume_whole:
+        return software, text[versions[0].end() :], None, ASSUMED_WHOLE
     if not cut_ok:
         raise CutOffError(
             f"{software.platform.value.upper()} {software.version} configuration is cut off: "

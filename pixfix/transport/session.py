@@ -62,6 +62,13 @@ def echo_regex(command: str) -> str:
     return rf"{re.escape(command)}|{re.escape(command[:12])}[^\n]*\$"
 
 
+def end_of_reply(hostname: str) -> str:
+    """The prompt of `hostname` as the last thing received, or followed only by text the unit
+    prints unasked (failover replication, syslog): such text may arrive in the same read."""
+    tail = rf"(?:[ \t]*{UNSOLICITED_TEXT}[^\n]*)?(?:\s*\n[ \t]*{UNSOLICITED_TEXT}[^\n]*)*\s*"
+    return rf"(?:^|\n)\s*{prompt_regex(hostname)} ?{tail}$"
+
+
 class Session(CiscoAsaSSH):
     """netmiko's ASA connection that waits on the channel instead of sleeping.
 
@@ -278,11 +285,8 @@ class Session(CiscoAsaSSH):
 
     # -- lines that ask questions (configuration, reload) ------------------------------------
     def end_of_reply(self) -> str:
-        """The prompt as the last thing received, or followed only by text the unit prints
-        unasked (failover replication, syslog): such text may arrive in the same read."""
-        prompt = prompt_regex(self.base_prompt.split("/")[0])
-        tail = rf"(?:[ \t]*{UNSOLICITED_TEXT}[^\n]*)?(?:\s*\n[ \t]*{UNSOLICITED_TEXT}[^\n]*)*\s*"
-        return rf"(?:^|\n)\s*{prompt} ?{tail}$"
+        """`end_of_reply` for this session's hostname."""
+        return end_of_reply(self.base_prompt.split("/")[0])
 
     def read_within(self, pattern: str, seconds: float) -> str | None:
         """Text up to `pattern` if it comes within `seconds`, else None (nothing is lost)."""

@@ -28,17 +28,17 @@ from pixfix.apply.rules import (
 )
 from pixfix.audit.reads import in_context
 from pixfix.errors import CollectError, ParseError
-from pixfix.model import Platform, Role
+from pixfix.model import Platform, Role, Train
 from pixfix.parse.config import parse_show_version
 from pixfix.parse.show import boot_images, context_names, failover_state
 from pixfix.platforms import CONFIRM, FACTS, REPORTING, REPORTING_LINE, SAVE_NO, UNSOLICITED
-from pixfix.transport.session import echo_regex
+from pixfix.transport.session import echo_regex, end_of_reply
 
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
 EXPECTED: dict[str, dict[str, dict[str, Any]]] = yaml.safe_load(
     (REAL / "expected.yaml").read_text(encoding="utf-8")
 )
-ASA_ERRORS = FACTS[next(t for t in FACTS if FACTS[t].inspect_protocol == "esmtp")].error_pattern
+ASA_ERRORS = FACTS[Train.MPF].error_pattern
 
 
 def cases(topic: str) -> list[tuple[str, str, dict[str, Any]]]:
@@ -191,19 +191,12 @@ def test_unsolicited_text_is_recognised(case: tuple[str, str, dict[str, Any]]) -
         assert refused(line, ASA_ERRORS) is None
     if "after_prompt" in facts:
         assert facts["after_prompt"] in text
-        session_end = _end_of_reply("ciscoasa")
+        session_end = end_of_reply("ciscoasa")
         assert re.search(
             session_end, "ciscoasa(config)# " + facts["after_prompt"].split("# ", 1)[1]
         )
     if facts.get("failed_over"):
         assert failed_over(text)
-
-
-def _end_of_reply(hostname: str) -> str:
-    """The session's end-of-reply pattern for a prompt of `hostname`."""
-    session = pixfix.transport.session.Session.__new__(pixfix.transport.session.Session)
-    session.base_prompt = hostname
-    return session.end_of_reply()
 
 
 @pytest.mark.parametrize("case", cases("long_echo"), ids=ids)

@@ -435,7 +435,8 @@ def test_without_the_question_lingering_costs_only_the_wait() -> None:
     cli = Cli()
     cli.replies["configure terminal"] = ""
     io = _io(cli)
-    assert "ERROR" not in io.exchange("configure terminal", (REPORTING,), linger=0.2)
+    reply = io.exchange("configure terminal", (REPORTING,), linger=0.2)
+    assert reply.rstrip().endswith("fw#") and "ERROR" not in reply
     assert show_many(io._session, ["show failover"]) == ["Failover Off"]
 
 
