@@ -2,7 +2,8 @@
 
 The JSON shapes produced by the `to_json()` helpers are a contract with reports and scripts:
 a device result is `{"name", "context", "platform", "software", "role", "status", "findings",
-"error"}` and a finding is `{"line", "kind", "ports", "policy", "class", "map", "scope"}`.
+"error", "whole"}` (plus `"cut_off": true` and `"note"` for a cut-off text that proves
+exposure) and a finding is `{"line", "kind", "ports", "policy", "class", "map", "scope"}`.
 """
 
 from __future__ import annotations
