@@ -82,7 +82,7 @@ def lab(ctx: click.Context, state_dir: Path | None) -> None:
 )
 @click.pass_obj
 def up(paths: control.LabPaths, /, **opts: Any) -> None:
-    """Start the fleet (default: the 11-device fleet of inventories/lab.yaml)."""
+    """Start the fleet (default: the 15-device fleet of inventories/lab.yaml)."""
     devices = _devices(opts)
     if opts["inventory_out"]:
         _write_inventory(opts["inventory_out"], devices)

@@ -182,6 +182,7 @@ def _opens_block(path: list[str], word: str) -> bool:
 def _after_command(session: CliSession, message: str) -> None:
     device = session.device
     was_active = device.role_in(session.state.context) == "active"
+    device.replicate(session.state.context)
     device.note_config_command()
     session.state.config_commands += 1
     after = device.faults.drop_after_config

@@ -17,6 +17,7 @@ from pixfix.lab.trains import Family, Train
 
 SYSTEM = "system"
 SINGLE = ""
+UNIT_LINE = "failover lan unit "
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,6 +82,7 @@ class DeviceHooks:
     reload_now: Callable[[], None] = lambda: None
     schedule_reload: Callable[[float], None] = lambda _delay: None
     cancel_reload: Callable[[], None] = lambda: None
+    addresses_moved: Callable[[], None] = lambda: None  # a pair failed over
 
 
 @dataclass(slots=True)
@@ -109,6 +111,9 @@ class Device:
     booting: bool = False
     reporting_prompt: bool = False  # asks the anonymous error reporting question (ASA 8.4+)
     reporting_asked: bool = False  # asked since the last boot
+    # the other unit of a failover pair built by the lab (`failover: pair`); see `answering`
+    mate: Device | None = field(default=None, repr=False, compare=False)
+    address_role: str = ""  # a pair unit's port is the pair's "active" or "standby" address
 
     @property
     def multi_context(self) -> bool:
@@ -166,16 +171,50 @@ class Device:
     def any_modified(self) -> bool:
         return any(ctx.modified for ctx in self.contexts.values())
 
+    def answering(self) -> Device:
+        """The unit that answers at this unit's port: itself, or for a pair, whichever unit
+        holds the role of the address (the pair's address always reaches the active unit)."""
+        mate = self.mate
+        if mate is None or self.failover == self.address_role:
+            return self
+        return mate
+
+    def active_unit(self) -> Device:
+        """Of a pair, the unit that is active now (traffic passes it); otherwise this one."""
+        mate = self.mate
+        return mate if mate is not None and self.failover != "active" else self
+
+    def replicate(self, context: str) -> None:
+        """Configuration replication: a pair's active unit copies each change to its mate's
+        running configuration (a standby's own changes are never sent back)."""
+        mate = self.mate
+        if mate is not None and not mate.booting and self.role_in(context) == "active":
+            mate.contexts[context].running = replicated(self.contexts[context].running, mate)
+
     def save(self, context: str) -> None:
+        """`write memory`; on a pair's active unit the command is replicated, so both save."""
+        self._save_here(context)
+        mate = self.mate
+        if mate is not None and not mate.booting and self.role_in(context) == "active":
+            mate.contexts[context].running = replicated(self.contexts[context].running, mate)
+            mate._save_here(context)
+
+    def _save_here(self, context: str) -> None:
         ctx = self.contexts[context]
         ctx.startup = ctx.running
         ctx.checksum = checksum_of(ctx.startup)
         self.counters.saves += 1
 
     def boot(self) -> None:
-        """Come back from a reload: every context runs its startup configuration."""
-        for ctx in self.contexts.values():
-            ctx.running = ctx.startup
+        """Come back from a reload: every context runs its startup configuration; a pair unit
+        whose mate is active joins as standby and takes the mate's running configuration."""
+        mate = self.mate
+        synced = mate is not None and not mate.booting and mate.failover == "active"
+        for name, ctx in self.contexts.items():
+            theirs = mate.contexts[name].running if mate is not None and synced else None
+            ctx.running = ctx.startup if theirs is None else replicated(theirs, self)
+        if mate is not None:
+            self.failover = "standby" if synced else "active"
         self.reload_at = None
         self.config_commands = 0
         self.reporting_asked = False
@@ -185,7 +224,15 @@ class Device:
         self.config_commands += 1
         after = self.faults.failover_after_config
         if after is not None and self.config_commands >= after and self.failover == "active":
-            self.failover = "standby"
+            self.fail_over()
+
+    def fail_over(self) -> None:
+        """This active unit hands over: alone it just turns standby; in a pair the mate turns
+        active and the pair's addresses move with the roles (`hooks.addresses_moved`)."""
+        self.failover = "standby"
+        if self.mate is not None:
+            self.mate.failover = "active"
+            self.hooks.addresses_moved()
 
     def seconds_to_reload(self) -> float | None:
         if self.reload_at is None:
@@ -195,6 +242,13 @@ class Device:
     @property
     def is_mailhost(self) -> bool:
         return self.train.family is Family.PIX_MAILHOST
+
+
+def replicated(lines: cfgtree.Lines, unit: Device) -> cfgtree.Lines:
+    """The active unit's configuration as its mate holds it: `failover lan unit` is the one
+    line each unit keeps its own (it is never replicated)."""
+    own = f"{UNIT_LINE}{unit.unit.lower()}"
+    return tuple(own if line.startswith(UNIT_LINE) else line for line in lines)
 
 
 def checksum_of(lines: cfgtree.Lines) -> str:

@@ -9,6 +9,12 @@ has no `prompt` line gets `prompt hostname priority state` added after `hostname
 then shows its role (`fw/pri/act#`), so a fail-over during a change (`failover_after_config`)
 turns it into `fw/pri/stby#` as on a pair set up that way. PIX <= 6.3 has no `prompt` command:
 there the role shows only in `show failover`.
+
+`failover: pair` builds two units of one train (see `_pair`): NAME on the pair's address and
+NAME-stby on its standby address. Every configuration command and `write memory` on the active
+unit is replicated to the mate; when the active unit fails over (`failover_after_config`, or a
+reload) the addresses move with the roles and the sessions on them are cut, as a TCP session to
+a moved address is; a reloaded unit rejoins as standby with the active unit's configuration.
 """
 
 from __future__ import annotations
@@ -33,7 +39,9 @@ from pixfix.lab.device import (
     Credentials,
     Device,
     Faults,
+    checksum_of,
     parse_startup,
+    replicated,
 )
 from pixfix.lab.trains import Family, Train, train_for
 
@@ -47,6 +55,7 @@ ROLE_PROMPT = "prompt hostname priority state"
 DEFAULT_BASE_PORT = 10022
 SMTP_OFFSET = 5000
 MAX_DEVICES = 5000
+MATE_SUFFIX = "-stby"  # name of a pair's secondary unit (and its standby address)
 
 
 class FaultsSpec(BaseModel):
@@ -78,7 +87,7 @@ class DeviceSpec(BaseModel):
     config: str | None = None
     contexts: dict[str, str] = Field(default_factory=dict)
     mx_context: str | None = None
-    failover: str | None = Field(default=None, pattern="^(active|standby|active-active)$")
+    failover: str | None = Field(default=None, pattern="^(active|standby|active-active|pair)$")
     reporting_prompt: bool = False  # first `configure terminal` asks the reporting question
     faults: FaultsSpec = Field(default_factory=FaultsSpec)
     port: int | None = Field(default=None, ge=1, le=65535)
@@ -142,7 +151,7 @@ def generated_specs(count: int, *, ssh_only: bool, seed: int = 7) -> tuple[list[
     if not 1 <= count <= MAX_DEVICES:
         raise LabError(f"--devices: must be 1-{MAX_DEVICES} (got {count})")
     base, folder = default_specs()
-    pool = [s for s in base if not s.contexts and s.failover is None]
+    pool = [s for s in base if not s.contexts and s.failover is None and not s.reporting_prompt]
     if ssh_only:
         pool = [s for s in pool if s.transport == "ssh"]
     rng = random.Random(seed)
@@ -160,7 +169,16 @@ def generated_specs(count: int, *, ssh_only: bool, seed: int = 7) -> tuple[list[
 
 
 def build_devices(specs: list[DeviceSpec], folder: Path, options: FleetOptions) -> list[Device]:
-    devices = [_build(spec, folder, options, index) for index, spec in enumerate(specs)]
+    devices: list[Device] = []
+    for spec in specs:
+        if spec.failover == "pair":
+            devices += _pair(spec, folder, options, len(devices))
+        else:
+            devices.append(_build(spec, folder, options, len(devices)))
+    names = [d.name for d in devices]
+    if len(set(names)) != len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})[0]
+        raise LabError(f"device name {twice!r} is used twice (a pair's mate is NAME{MATE_SUFFIX})")
     unknown = set(options.faults) - {d.name for d in devices}
     if unknown:
         raise LabError(f"--fault: no device named {sorted(unknown)[0]!r} in this fleet")
@@ -201,6 +219,30 @@ def _build(spec: DeviceSpec, folder: Path, options: FleetOptions, index: int) ->
         boot_seconds=options.boot_seconds,
         minute_seconds=options.minute_seconds,
     )
+
+
+def _pair(spec: DeviceSpec, folder: Path, options: FleetOptions, index: int) -> list[Device]:
+    """Two units sharing the pair's addresses: NAME (the primary unit, active at start) on the
+    pair's address, which always reaches the active unit, and NAME-stby (the secondary) on its
+    standby address. The entry's faults are the primary's; `--fault NAME-stby:...` the mate's."""
+    if spec.port is not None and spec.port >= 65535:
+        raise LabError(f"device {spec.name!r}: a pair needs two ports (port and port + 1)")
+    primary = _build(spec.model_copy(update={"failover": "active"}), folder, options, index)
+    mate_spec = spec.model_copy(
+        update={
+            "name": spec.name + MATE_SUFFIX,
+            "failover": "standby",
+            "faults": FaultsSpec(),
+            "port": None if spec.port is None else spec.port + 1,
+        }
+    )
+    secondary = _build(mate_spec, folder, options, index + 1)
+    for ctx in secondary.contexts.values():  # the one line the units do not share
+        ctx.running = ctx.startup = replicated(ctx.startup, secondary)
+        ctx.checksum = checksum_of(ctx.startup)
+    primary.mate, secondary.mate = secondary, primary
+    primary.address_role, secondary.address_role = "active", "standby"
+    return [primary, secondary]
 
 
 def _faults(spec: DeviceSpec, options: FleetOptions) -> Faults:

@@ -27,11 +27,9 @@ from pixfix.lab.inspection import describe, inspection_for
 from pixfix.lab.ports import bind_waiting
 from pixfix.lab.session import CliSession
 from pixfix.lab.smtp import SmtpBackend, close_mailguard_proxy, start_mailguard_proxy
+from pixfix.lab.telnet import TELNET_HELLO, TelnetReader
 
 log = logging.getLogger(__name__)
-
-IAC, DONT, DO, WONT, WILL, SB, SE = 255, 254, 253, 252, 251, 250, 240
-_TELNET_HELLO = bytes([IAC, WILL, 1, IAC, WILL, 3])  # WILL ECHO, WILL SUPPRESS-GO-AHEAD
 
 
 def host_key() -> asyncssh.SSHKey:
@@ -90,6 +88,11 @@ class Runtime:
     def delay(self) -> float:
         return self.latency + self.device.faults.slow_ms / 1000
 
+    @property
+    def unit(self) -> Device:
+        """The unit answering at this address now (a pair's addresses follow the roles)."""
+        return self.device.answering()
+
 
 async def run_session(runtime: Runtime, session: CliSession, outbox: Outbox,
                       read: Callable[[], Awaitable[str]]) -> None:  # fmt: skip
@@ -123,7 +126,7 @@ class _SshServer(asyncssh.SSHServer):
         return True
 
     def validate_password(self, username: str, password: str) -> bool:
-        device = self._runtime.device
+        device = self._runtime.unit
         creds = device.credentials
         good = username == creds.username and password == creds.password
         return good and not device.faults.wrong_credentials
@@ -131,7 +134,7 @@ class _SshServer(asyncssh.SSHServer):
 
 async def _ssh_process(runtime: Runtime, process: asyncssh.SSHServerProcess[str]) -> None:
     username = process.get_extra_info("username") or ""
-    session = CliSession(runtime.device, username=username, dispatch=commands.handle_line)
+    session = CliSession(runtime.unit, username=username, dispatch=commands.handle_line)
     outbox = Outbox(process.stdout.write, runtime.delay)
 
     async def close() -> None:
@@ -154,48 +157,11 @@ async def _ssh_process(runtime: Runtime, process: asyncssh.SSHServerProcess[str]
             process.get_extra_info("connection").abort()
 
 
-class TelnetReader:
-    """Strips telnet negotiation from the client's bytes (we never act on it)."""
-
-    def __init__(self, reader: asyncio.StreamReader) -> None:
-        self._reader = reader
-        self._state = 0  # 0 data, 1 after IAC, 2 option byte, 3 in SB, 4 IAC in SB
-
-    async def read(self) -> str:
-        """Next text from the client; "" only at end of stream (negotiation alone is skipped)."""
-        while data := await self._reader.read(4096):
-            if text := self.strip(data):
-                return text.decode("latin-1")
-        return ""
-
-    def strip(self, data: bytes) -> bytes:
-        out = bytearray()
-        for byte in data:
-            self._state, keep = _telnet_step(self._state, byte)
-            if keep:
-                out.append(byte)
-        return bytes(out)
-
-
-def _telnet_step(state: int, byte: int) -> tuple[int, bool]:
-    if state == 0:
-        return (1, False) if byte == IAC else (0, True)
-    if state == 1:
-        if byte in (WILL, WONT, DO, DONT):
-            return 2, False
-        return (3, False) if byte == SB else (0, byte == IAC)
-    if state == 2:
-        return 0, False
-    if state == 3:
-        return (4, False) if byte == IAC else (3, False)
-    return (0, False) if byte == SE else (3, False)
-
-
 async def _telnet_client(
     runtime: Runtime, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
 ) -> None:
-    writer.write(_TELNET_HELLO)
-    session = CliSession(runtime.device, username=None, dispatch=commands.handle_line)
+    writer.write(TELNET_HELLO)
+    session = CliSession(runtime.unit, username=None, dispatch=commands.handle_line)
     errors = "surrogateescape" if runtime.device.faults.bad_utf8 else "replace"
     outbox = Outbox(lambda text: writer.write(text.encode("latin-1", errors)), runtime.delay)
     telnet = TelnetReader(reader)
@@ -332,31 +298,50 @@ class LabServer:
                 runtime.reload_handle.cancel()
                 runtime.reload_handle = None
 
+        def addresses_moved() -> None:
+            pair = (runtime.device, runtime.device.mate)
+            for other in self.runtimes:
+                if other.device in pair:
+                    for cut in list(other.links):
+                        loop.call_soon(cut)  # the address moved: its TCP sessions are gone
+
         hooks.reload_now, hooks.schedule_reload, hooks.cancel_reload = reload_now, schedule, cancel
+        hooks.addresses_moved = addresses_moved
 
     async def _reboot(self, runtime: Runtime) -> None:
-        log.info("%s: reloading for %.1f s", runtime.device.name, runtime.device.boot_seconds)
+        """Reload a unit: its address stays down for the boot time (a pair's active unit
+        fails over first, so the pair's address goes on answering from the mate)."""
+        unit = runtime.device
+        log.info("%s: reloading for %.1f s", unit.name, unit.boot_seconds)
         runtime.reload_handle = None
-        runtime.device.booting = True
+        if unit.mate is not None and unit.failover == "active":
+            unit.fail_over()
+        unit.booting = True
         await asyncio.sleep(0.05)  # let the shutdown banner reach the client
-        await self._unlisten(runtime)
-        await asyncio.sleep(runtime.device.boot_seconds)
-        runtime.device.boot()
-        runtime.device.booting = False
-        await self._listen(runtime)
+        down = [r for r in self.runtimes if r.unit is unit]
+        for address in down:
+            await self._unlisten(address)
+        await asyncio.sleep(unit.boot_seconds)
+        unit.boot()
+        unit.booting = False
+        for address in down:
+            await self._listen(address)
 
     def status(self) -> dict[str, Any]:
-        return {"devices": [_device_status(r.device) for r in self.runtimes]}
+        return {"devices": [_device_status(r) for r in self.runtimes]}
 
 
 def _inspection_getter(device: Device) -> Callable[[], Any]:
-    return lambda: inspection_for(device)
+    """Mail passes the active unit of a pair, whichever address its SMTP port belongs to."""
+    return lambda: inspection_for(device.active_unit())
 
 
-def _device_status(device: Device) -> dict[str, Any]:
+def _device_status(runtime: Runtime) -> dict[str, Any]:
+    device = runtime.device  # the unit; its port answers from `answering` (a pair's mate)
     counters = device.counters
     return {
         "name": device.name,
+        "answering": runtime.unit.name,
         "port": device.port,
         "smtp_port": device.smtp_port,
         "transport": device.transport,
@@ -365,7 +350,7 @@ def _device_status(device: Device) -> dict[str, Any]:
         "config_sessions": counters.config_sessions,
         "saves": counters.saves,
         "reloads": counters.reloads,
-        "smtp_inspection": describe(inspection_for(device)),
+        "smtp_inspection": describe(inspection_for(device.active_unit())),
         "failover": device.failover,
         "booting": device.booting,
         "reload_scheduled": device.reload_at is not None,

@@ -19,6 +19,10 @@ NL = "\r\n"
 MORE = "<--- More --->"
 _ERASE_MORE = "\x08" * len(MORE) + " " * len(MORE) + "\x08" * len(MORE)  # ASA: backspaces
 _CR_ERASE_MORE = "\r" + " " * len(MORE) + "\r"  # PIX up to 6.3 (telnet): CR, spaces, CR
+# An ASA's default terminal width: a prompt and command that pass it are shown sideways, and
+# once entered the line reads `prompt` + the command cut to fit + `$`, 79 characters in all
+# (tests/fixtures/real/long_echo; netmiko issues #281, #2039).
+WIDTH = 80
 _SUBMODE_PROMPTS = {
     "policy-map": "config-pmap",
     "class-map": "config-cmap",
@@ -68,6 +72,7 @@ class CliSession:
         self._out: list[str] = []
         self._line = ""
         self._last = ""
+        self._shown_prompt = ""  # the prompt the line being typed follows
         self._question: tuple[Answer, bool] | None = None  # (callback, echo)
         self._pending: list[str] = []  # lines still behind a More prompt
         self._endless: list[str] = []  # the `endless_pager` fault: lines that page forever
@@ -116,7 +121,8 @@ class CliSession:
         return _SUBMODE_PROMPTS.get(words[0], f"config-{words[0]}")
 
     def show_prompt(self) -> None:
-        self.write(self.prompt())
+        self._shown_prompt = self.prompt()
+        self.write(self._shown_prompt)
 
     def ask(self, question: str, answer: Answer, *, echo: bool = True) -> None:
         """Print a question and hand the next line to `answer`."""
@@ -206,7 +212,7 @@ class CliSession:
             elif char >= " " or char == "\t":
                 self._line += char
                 if self._echo():
-                    self.write(char)
+                    self._echo_char(char)
 
     def _echo(self) -> bool:
         if self._question is not None:
@@ -219,8 +225,24 @@ class CliSession:
             if self._echo():
                 self.write("\x08 \x08")
 
+    def _echo_char(self, char: str) -> None:
+        if not self._cuts_long_lines():
+            self.write(char)
+            return
+        shown = self._shown_prompt + self._line
+        if len(shown) < WIDTH - 1:
+            self.write(char)
+        else:  # the line scrolls sideways: `$`, then its end
+            self.write("\r$" + shown[-(WIDTH - 2) :])
+
+    def _cuts_long_lines(self) -> bool:
+        return self.family is Family.MPF and self._question is None
+
     def _end_line(self) -> None:
         line, self._line = self._line, ""
+        shown = self._shown_prompt + line
+        if self._cuts_long_lines() and self._echo() and len(shown) >= WIDTH - 1:
+            self.write("\r" + shown[: WIDTH - 2] + "$")  # redrawn from its start, cut
         self.write(NL)
         if self._question is not None:
             answer, _ = self._question

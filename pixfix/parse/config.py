@@ -278,11 +278,12 @@ def _esmtp_maps(rows: Records) -> tuple[EsmtpMapFact, ...]:
 
 
 # Why a text without an end marker may still be whole. No backup tool's own format is enough
-# on its own: Oxidized keeps `Cryptochecksum:` (it drops every `: ...` line, `: end` too), so
-# its files are whole by that marker; a file that lost it (a sanitiser that drops it to quiet
-# diffs, or a copy cut short) cannot be told apart by its header, and a cut copy read as whole
-# could read better than the firewall is. What RANCID keeps of an ASA's markers is not
-# confirmed. So such a text is whole only when the user vouches for it (`--assume-whole`).
+# on its own: Oxidized keeps `Cryptochecksum:` (it drops every `: ...` line, `: end` too), and
+# RANCID keeps `: end` (it drops `Cryptochecksum:`, and saves nothing without `: end`), so both
+# are whole by a marker (docs/device-behaviour.md); a file that lost both (a sanitiser, or a
+# copy cut short) cannot be told apart by its header, and a cut copy read as whole could read
+# better than the firewall is. So such a text is whole only when the user vouches for it
+# (`--assume-whole`).
 ASSUMED_WHOLE = "assumed whole (--assume-whole)"
 
 

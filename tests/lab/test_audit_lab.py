@@ -23,6 +23,12 @@ EXPECTED = {
     ("lab-asa-multi", "mail"): ("exposed", ["inspect esmtp"]),
     ("lab-asa-standby", None): ("exposed", ["inspect esmtp"]),
     ("lab-fwsm31", None): ("exposed", ["inspect smtp"]),
+    ("lab-asa-pair", None): ("exposed", ["inspect esmtp"]),
+    ("lab-asa-pair-stby", None): ("exposed", ["inspect esmtp"]),
+    ("lab-asa-aa", "admin"): ("compliant", []),
+    ("lab-asa-aa", "mail"): ("exposed", ["inspect esmtp"]),
+    ("lab-asa-aa", "dmz"): ("exposed", ["inspect esmtp"]),
+    ("lab-asa-reporting", None): ("exposed", ["inspect esmtp"]),
 }
 
 

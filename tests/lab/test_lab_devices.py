@@ -39,6 +39,10 @@ EXPECTED = {
     "lab-asa-multi": ("ASA 9.12(4)", "ssh", "esmtp-default", "Software Version 9.12(4) <system>"),
     "lab-asa-standby": ("ASA 9.14(4)", "ssh", "esmtp-default", "Software Version 9.14(4)"),
     "lab-fwsm31": ("FWSM 3.1(1)", "ssh", "esmtp-default", "FWSM Firewall Version 3.1(1)"),
+    "lab-asa-pair": ("ASA 9.16(4)", "ssh", "esmtp-default", "Software Version 9.16(4)"),
+    "lab-asa-pair-stby": ("ASA 9.16(4)", "ssh", "esmtp-default", "Software Version 9.16(4)"),
+    "lab-asa-aa": ("ASA 9.8(4)", "ssh", "esmtp-default", "Software Version 9.8(4) <system>"),
+    "lab-asa-reporting": ("ASA 9.18(4)", "ssh", "esmtp-default", "Software Version 9.18(4)"),
 }
 PIX_ERROR = "Type help or '?' for a list of available commands."
 INSPECT = re.compile(r"^  inspect esmtp", re.M)

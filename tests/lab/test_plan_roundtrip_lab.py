@@ -10,25 +10,24 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from pixfix.audit.live import Collected, CollectOptions, collect_host
 from pixfix.inventory.load import Host, load_inventory
+from pixfix.lab.fleet import FleetOptions, build_devices, default_specs
 from pixfix.model import Finding, Role, Status
 from pixfix.parse.config import config_software
 from pixfix.plan.entry import DeviceMeta, Mode, PlanEntry, Reload, plan_entry
-from pixfix.platforms import FACTS
+from pixfix.platforms import FACTS, REPORTING
 from pixfix.transport.connect import open_session
 
 pytestmark = pytest.mark.timeout(600)
 
-FLEET = Path(__file__).resolve().parents[2] / "pixfix" / "lab" / "default_fleet.yaml"
-DEVICES = [d["name"] for d in yaml.safe_load(FLEET.read_text(encoding="utf-8"))["devices"]]
+DEVICES = [d.name for d in build_devices(*default_specs(), FleetOptions())]
 PROMPT = r"#\s*$"  # privileged and config-mode prompts, whatever the context
+QUESTION, ASK_LATER = REPORTING  # lab-asa-reporting asks at its first `configure terminal`
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +56,10 @@ def _send(lab: Any, name: str, lines: tuple[str, ...], error_pattern: str) -> No
     errors = re.compile(error_pattern)
     with open_session(lab.params(name)) as conn:
         for line in lines:
-            reply = str(conn.send_command(line, expect_string=PROMPT, strip_prompt=False))
+            expect = f"{PROMPT}|{QUESTION}"
+            reply = str(conn.send_command(line, expect_string=expect, strip_prompt=False))
+            if re.search(QUESTION, reply):
+                reply = str(conn.send_command(ASK_LATER, expect_string=PROMPT, strip_prompt=False))
             assert not errors.search(reply), f"{name}: {line!r} -> {reply!r}"
 
 

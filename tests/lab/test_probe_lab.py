@@ -43,6 +43,11 @@ BEFORE = {
     "lab-asa-multi": ("mailguard", ASA_DEFAULT, "EHLO reply: 250-XXXXXXXA"),  # mail context
     "lab-asa-standby": ("mailguard", ASA_DEFAULT, "EHLO reply: 250-XXXXXXXA"),
     "lab-fwsm31": ("mailguard", ASA_DEFAULT, "EHLO reply: 250-XXXXXXXA"),
+    # both addresses of the pair: mail passes the active unit whichever address its mx names
+    "lab-asa-pair": ("mailguard", ASA_DEFAULT, "EHLO reply: 250-XXXXXXXA"),
+    "lab-asa-pair-stby": ("mailguard", ASA_DEFAULT, "EHLO reply: 250-XXXXXXXA"),
+    "lab-asa-aa": ("mailguard", ASA_DEFAULT, "EHLO reply: 250-XXXXXXXA"),  # mail context
+    "lab-asa-reporting": ("mailguard", ASA_DEFAULT, "EHLO reply: 250-XXXXXXXA"),
 }
 MPF_CLASS = ["policy-map global_policy", "class inspection_default"]
 REMEDIATIONS = {

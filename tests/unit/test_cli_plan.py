@@ -62,12 +62,12 @@ def plan_ok(cli: click.Group, configs: Path, out: Path, *extra: str) -> Result:
 def test_plan_writes_the_plan_directory(cli: click.Group, configs: Path, tmp_path: Path) -> None:
     out = tmp_path / "plan"
     result = plan_ok(cli, configs, out)
-    assert re.search(r"plan [0-9a-f]{8} written to .*: 12 device\(s\), 8 to change", result.output)
+    assert re.search(r"plan [0-9a-f]{8} written to .*: 17 device\(s\), 12 to change", result.output)
     document = json.loads((out / "plan.json").read_text())
     assert document["mode"] == "disable"
     assert document["inventory"] is None
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", document["created_at"])
-    assert len(document["devices"]) == 12
+    assert len(document["devices"]) == 17
     assert (out / "backups" / "lab-asa-multi@mail.cfg").read_text() == (
         configs / "lab-asa-multi@mail.cfg"
     ).read_text()
@@ -162,7 +162,7 @@ def test_a_device_that_cannot_be_planned_exits_3(cli: click.Group, tmp_path: Pat
     (configs / "broken.cfg").write_bytes(b"\xff\xfe not text")
     result = run(cli, "plan", "--offline", configs, "--out", tmp_path / "plan")
     assert result.exit_code == 3
-    assert "14 device(s), 8 to change, 2 could not be planned" in result.output
+    assert "20 device(s), 12 to change, 3 could not be planned" in result.output
     devices = json.loads((tmp_path / "plan" / "plan.json").read_text())["devices"]
     broken = next(d for d in devices if d["name"] == "broken")
     assert (broken["status"], broken["planned"]) == ("error", False)

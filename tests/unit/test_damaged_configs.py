@@ -309,6 +309,29 @@ def test_a_text_without_an_end_marker_is_whole_only_when_the_user_vouches_for_it
     assert DeviceResult.from_verdict("fw", vouched).to_json()["whole"] == vouched.whole
 
 
+# RANCID's file for a PIX/ASA (device type `cisco`): its content-type line and `!` comments, no
+# `: Saved` or `Cryptochecksum:` line (RANCID filters them), and `: end` kept (RANCID saves
+# nothing without it): see docs/device-behaviour.md.
+RANCID = (
+    "!RANCID-CONTENT-TYPE: cisco\n!\n!Chassis type: ASA5516 - a ASA\n!Memory: 8192 MB\n!\n"
+    ": Hardware:   ASA5516, 8192 MB RAM, CPU Atom C2000 series 2416 MHz\n:\n"
+    + ASA_BOUND
+    + ": end\n"
+)
+
+
+def test_a_rancid_file_is_whole_by_the_end_marker_rancid_keeps() -> None:
+    found = audit_config(RANCID)
+    assert (found.status, found.whole, found.cut_off) == (Status.EXPOSED, "end marker", None)
+    fixed = RANCID.replace("  inspect esmtp\n", "")
+    assert (audit_config(fixed).status, audit_config(fixed).whole) == (
+        Status.COMPLIANT,
+        "end marker",
+    )
+    # a copy that lost its `: end` is not a RANCID file any more: the cut-off rule applies
+    assert audit_config(fixed.replace(": end\n", "")).status is Status.ERROR
+
+
 def test_assume_whole_on_the_command_line(tmp_path: Path) -> None:
     from click.testing import CliRunner
 

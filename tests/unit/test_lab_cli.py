@@ -46,6 +46,11 @@ BAD_DEVICES_FILES = {
         "devices.0.faults.explode",
     ),
     "bad-failover-role": (f"devices:\n  - {{{DEVICE}, failover: primary}}\n", "failover"),
+    "pair-mate-name-taken": (
+        f"devices:\n  - {{{DEVICE}, failover: pair}}\n"
+        '  - {name: a-stby, software: ASA 9.8(4), config: "hostname b"}\n',
+        "'a-stby' is used twice",
+    ),
     "mx-context-not-a-context": (
         f"devices:\n  - {{{DEVICE}, contexts: {{admin: a.cfg}}, mx_context: mail}}\n",
         "mx_context 'mail'",

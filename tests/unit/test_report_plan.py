@@ -24,6 +24,8 @@ import yaml
 import pixfix.lab
 from pixfix.audit.verdict import audit_config
 from pixfix.errors import InputError, TemplateError
+from pixfix.lab.device import SINGLE
+from pixfix.lab.fleet import FleetOptions, build_devices, default_specs
 from pixfix.model import DeviceResult, Finding, FindingKind, Role, Train
 from pixfix.plan import report as report_plan
 from pixfix.plan.entry import DeviceMeta, Mode, PlanEntry, Reload, plan_entry
@@ -75,11 +77,13 @@ def whole(text: str) -> str:
 
 def lab_devices(mode: Mode = Mode.DISABLE, reload: Reload = Reload.NEVER) -> list[PlannedDevice]:
     fleet = lab_fleet()
+    specs, folder = default_specs()
+    units = {unit.name: unit for unit in build_devices(specs, folder, FleetOptions())}
     devices = []
     for path in sorted((LAB / "configs").glob("*.cfg")):
         name, _, context = path.stem.partition("@")
         text = whole(path.read_text())
-        role = Role(str(fleet[name].get("failover", "standalone")))
+        role = Role(units[name].role_in(context or SINGLE) or "standalone")
         result = DeviceResult.from_verdict(
             name, audit_config(text), context=context or None, role=role
         )
@@ -252,7 +256,8 @@ def test_plan_json_shape_and_order() -> None:
         "offline",
         "limits",
     ]
-    assert document["summary"] == {"exposed": 8, "tuned": 1, "compliant": 3, "error": 1}
+    # every startup configuration of the lab, contexts and system spaces included
+    assert document["summary"] == {"exposed": 12, "tuned": 1, "compliant": 4, "error": 2}
     assert document["devices"][0] == devices[0].entry.to_json()
 
 
@@ -277,13 +282,13 @@ def test_device_without_configuration_has_no_backup() -> None:
 
 
 def test_two_configurations_for_one_device_are_refused() -> None:
-    device = lab_devices()[0]
-    with pytest.raises(InputError, match="more than one configuration for: lab-asa-multi@admin"):
+    device = next(d for d in lab_devices() if d.entry.name == "lab-asa84")
+    with pytest.raises(InputError, match="more than one configuration for: lab-asa84"):
         plan_files(header(), [device, device])
 
 
 def _entry(**changes: Any) -> PlanEntry:
-    base = lab_devices()[4].entry  # lab-asa84, exposed
+    base = next(d.entry for d in lab_devices() if d.entry.name == "lab-asa84")  # exposed
     return dataclasses.replace(base, **changes)
 
 
