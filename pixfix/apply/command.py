@@ -12,6 +12,8 @@ Two phases, so that whatever is refused is refused before any device is touched:
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -19,6 +21,8 @@ from pathlib import Path
 
 from pixfix import __version__
 from pixfix.apply.env import ChangeOptions
+from pixfix.apply.interrupt import Stop, handled
+from pixfix.apply.live import LiveRecord
 from pixfix.apply.model import (
     ChangeSpec,
     DeviceRecord,
@@ -233,7 +237,10 @@ def prepare_rollback(request: Request, now: datetime) -> Prepared:
     for entry in entries:
         device = by_entry[(entry.name, entry.context)]
         idle = None if device.changed else f"the apply did not change it (it ended {device.status})"
-        specs.append((rollback_spec(entry, device.after_fingerprint, device.after), idle))
+        spec = rollback_spec(
+            entry, device.after_fingerprint, device.after, saved_before=device.before
+        )
+        specs.append((spec, idle))
     source: dict[str, object] = {
         "directory": str(request.source),
         "run_id": run.run_id,
@@ -302,19 +309,44 @@ def _in_plan_order(prepared: Prepared, records: Sequence[DeviceRecord]) -> tuple
 
 
 def execute(prepared: Prepared, *, effects: Effects, reporter: Reporter) -> RunResult:
-    """Create the run directory, change the devices, write the record."""
+    """Create the run directory, change the devices, write the record (see `interrupt` for
+    what Ctrl-C and SIGTERM do)."""
     started = effects.clock()
     run = RunDir.create(prepared.request.out, started, prepared.redact)
     header = _header(prepared, run, started)
-    run.write_result(result_document(header, [], None))
+    pending = [
+        _settled(spec, Outcome.PENDING, "not finished yet")
+        for job in prepared.jobs
+        for spec in job.specs
+    ]
+    live = LiveRecord(run, header, prepared.entries, [*prepared.settled, *pending])
+    live.write()
     run.log({"event": "run start", "kind": prepared.kind.value, "dry_run": header.dry_run})
-    changed = run_jobs(
-        prepared.jobs, options=_options(prepared), run=run, effects=effects, reporter=reporter
-    )
+    stop = Stop()
+
+    def at_once(_signum: int) -> None:
+        for line in live.stop_now(stop, utc_iso(effects.clock())):
+            print(f"pixfix: {line}", file=sys.stderr, flush=True)
+        os._exit(stop.exit_code or 130)
+
+    def notice(text: str) -> None:
+        print(f"pixfix: {text}", file=sys.stderr, flush=True)
+        run.log({"event": "interrupt", "signal": stop.name})
+
+    with handled(stop, notice=notice, at_once=at_once):
+        changed = run_jobs(
+            prepared.jobs,
+            options=_options(prepared),
+            run=run,
+            effects=effects,
+            reporter=reporter,
+            stop=stop,
+            on_record=live.note,
+        )
     records = _in_plan_order(prepared, changed)
-    code = exit_code(prepared.kind, [(r.status, r.warnings) for r in records])
+    code = stop.exit_code or exit_code(prepared.kind, [(r.status, r.warnings) for r in records])
     header = replace(header, finished_at=utc_iso(effects.clock()))
-    run.write_result(result_document(header, records, code))
+    run.write_result(result_document(header, records, code, interrupted=stop.requested))
     run.write_reports(render_run_markdown(header, records), render_run_html(header, records))
     run.log({"event": "run end", "exit_code": code})
     return RunResult(run_dir=run.path, header=header, records=records, exit_code=code)

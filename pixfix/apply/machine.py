@@ -78,14 +78,16 @@ def change_device(spec: ChangeSpec, env: DeviceEnv) -> DeviceRecord:
     env.log({"event": "start", "kind": spec.kind.value})
     record = _change(spec, env)
     finished = env.clock()
-    env.log({"event": "end", "status": record.status.value, "reason": record.reason})
-    logger.info("%s: %s: %s", spec.label, record.status.value, record.reason)
-    return replace(
+    record = replace(
         record,
         started=utc_iso(started),
         finished=utc_iso(finished),
         seconds=round((finished - started).total_seconds(), 3),
     )
+    # the whole record, so that a run stopped later still knows how this device ended
+    env.log({"event": "end", "status": record.status.value, "record": record.to_json()})
+    logger.info("%s: %s: %s", spec.label, record.status.value, record.reason)
+    return record
 
 
 def _change(spec: ChangeSpec, env: DeviceEnv) -> DeviceRecord:

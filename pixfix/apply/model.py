@@ -49,10 +49,19 @@ class Outcome(StrEnum):
     REVERTED = "reverted"
     NEEDS_ATTENTION = "needs-attention"
     ERROR = "error"
+    # a run that stopped (Ctrl-C, a signal, a kill): see pixfix.store.journal
+    INTERRUPTED = "interrupted"  # in flight when the run stopped: may be half-changed
+    PENDING = "pending"  # result.json while the run goes on: not finished yet
 
 
 FAILURES = frozenset(
-    {Outcome.ROLLED_BACK, Outcome.REVERTED, Outcome.ERROR, Outcome.NEEDS_ATTENTION}
+    {
+        Outcome.ROLLED_BACK,
+        Outcome.REVERTED,
+        Outcome.ERROR,
+        Outcome.NEEDS_ATTENTION,
+        Outcome.INTERRUPTED,
+    }
 )
 """Outcomes that count towards `--max-failures`."""
 SUCCESSES = frozenset(
@@ -126,6 +135,9 @@ class ChangeSpec:
     reference_text: str | None  # the configuration that fingerprint was taken from
     done: Goal
     undone: Goal
+    # rolling back a device an apply was changing when it stopped: the configuration it had
+    # saved before (its before-backup); running may differ from it by that change alone
+    saved_before: str | None = None
 
     @property
     def label(self) -> str:
@@ -152,7 +164,13 @@ def apply_spec(entry: PlanEntry, plan_backup: str | None) -> ChangeSpec:
     )
 
 
-def rollback_spec(entry: PlanEntry, after_fingerprint: str | None, after: str | None) -> ChangeSpec:
+def rollback_spec(
+    entry: PlanEntry,
+    after_fingerprint: str | None,
+    after: str | None,
+    *,
+    saved_before: str | None = None,
+) -> ChangeSpec:
     """Undo an applied change; never reloads (a rollback is a configuration change only)."""
     return ChangeSpec(
         kind=RunKind.ROLLBACK,
@@ -165,6 +183,7 @@ def rollback_spec(entry: PlanEntry, after_fingerprint: str | None, after: str | 
         reference_text=after,
         done=original_goal(entry),
         undone=fixed_goal(entry.mode),
+        saved_before=saved_before,
     )
 
 

@@ -60,12 +60,17 @@ def counts(records: Sequence[DeviceRecord]) -> list[tuple[str, int]]:
 
 
 def result_document(
-    header: RunHeader, records: Sequence[DeviceRecord], exit_code: int | None
+    header: RunHeader,
+    records: Sequence[DeviceRecord],
+    exit_code: int | None,
+    *,
+    interrupted: bool = False,
 ) -> JsonDict:
     """result.json; `exit_code` None while the run is still going."""
+    status = "running" if exit_code is None else "interrupted" if interrupted else "finished"
     return {
         **header.to_json(),
-        "status": "running" if exit_code is None else "finished",
+        "status": status,
         "exit_code": exit_code,
         "summary": dict(counts(records)),
         "warnings": dict(Counter(w for r in records for w in r.warnings)),

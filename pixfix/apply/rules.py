@@ -104,7 +104,7 @@ def precheck(spec: ChangeSpec, observed: Observed, *, allow_unsaved: bool) -> St
             status=Outcome.REFUSED_STANDBY,
             reason="standby unit of a failover pair: change the active unit; nothing sent",
         )
-    if has_unsaved_changes(observed) and not allow_unsaved:
+    if has_unsaved_changes(observed) and not allow_unsaved and not _unsaved_is_ours(spec, observed):
         shown = difference(observed.startup or "", observed.running, names=("startup", "running"))
         return Stop(
             status=Outcome.UNSAVED_CHANGES,
@@ -113,6 +113,15 @@ def precheck(spec: ChangeSpec, observed: Observed, *, allow_unsaved: bool) -> St
             difference=shown,
         )
     return None
+
+
+def _unsaved_is_ours(spec: ChangeSpec, observed: Observed) -> bool:
+    """Rolling back a device an apply was changing when it stopped: startup is still what it
+    was before, so the only unsaved difference is the apply's change (running was already
+    held against the change carried out: `reference`)."""
+    if spec.saved_before is None or observed.startup is None:
+        return False
+    return config_body(observed.startup) == config_body(spec.saved_before)
 
 
 def touched(lines: Iterable[str]) -> frozenset[str]:
@@ -284,7 +293,7 @@ def exit_code(kind: RunKind, outcomes: Sequence[tuple[Outcome, tuple[str, ...]]]
     an applied device whose probe disagrees, or whose planned reload did not happen, makes an
     apply exit 1."""
     statuses = {status for status, _ in outcomes}
-    if statuses & {Outcome.ERROR, Outcome.NEEDS_ATTENTION}:
+    if statuses & {Outcome.ERROR, Outcome.NEEDS_ATTENTION, Outcome.INTERRUPTED}:
         return 3
     if not statuses <= SUCCESSES:
         return 1

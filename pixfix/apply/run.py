@@ -27,6 +27,7 @@ from functools import partial
 from pathlib import Path
 
 from pixfix.apply.env import ChangeOptions, DeviceEnv
+from pixfix.apply.interrupt import Stop
 from pixfix.apply.locks import device_lock, lock_key, locks_dir
 from pixfix.apply.machine import change_device
 from pixfix.apply.model import CANARY_OK, FAILURES, ChangeSpec, DeviceRecord, Outcome, RunKind
@@ -117,6 +118,7 @@ class _Run:
     run: RunDir
     effects: Effects
     gate: Gate
+    stop: Stop
 
 
 def run_jobs(
@@ -126,39 +128,34 @@ def run_jobs(
     run: RunDir,
     effects: Effects,
     reporter: Reporter,
+    stop: Stop | None = None,
+    on_record: Callable[[DeviceRecord], None] = lambda _record: None,
 ) -> list[DeviceRecord]:
-    """Every entry of every job ends with one record; returned in job order."""
+    """Every entry of every job ends with one record; returned in job order. `on_record` is
+    called (in the calling thread) as each ends; once `stop` is requested no device starts."""
     dry = options.change.dry_run
     ctx = _Run(
         options=options,
         run=run,
         effects=effects,
         gate=Gate(max_failures=options.max_failures, active=not dry),
+        stop=stop or Stop(),
     )
     canaries = list(jobs[: 0 if dry else options.canary])
     rest = list(jobs[len(canaries) :])
     reporter.start(sum(len(job.specs) for job in jobs))
-    try:
-        first = _batch(canaries, _job_of(ctx, canary=True), 1, reporter)
-        then = _batch(rest, _job_of(ctx, canary=False), options.workers, reporter)
-    finally:
-        reporter.finish()
-    return [record for records in (*first, *then) for record in records]
-
-
-def _batch(
-    jobs: Sequence[Job],
-    work: Callable[[Job], list[DeviceRecord]],
-    workers: int,
-    reporter: Reporter,
-) -> list[list[DeviceRecord]]:
-    """Run jobs `workers` at a time (one at a time keeps their order); results in job order."""
 
     def report(_: Job, records: list[DeviceRecord]) -> None:
         for record in records:
             reporter.done(record.label, record.status.value)
+            on_record(record)
 
-    return run_each(jobs, work, workers=workers, on_done=report)
+    try:
+        first = run_each(canaries, _job_of(ctx, canary=True), workers=1, on_done=report)
+        then = run_each(rest, _job_of(ctx, canary=False), workers=options.workers, on_done=report)
+    finally:
+        reporter.finish()
+    return [record for records in (*first, *then) for record in records]
 
 
 def _job_of(ctx: _Run, *, canary: bool) -> Callable[[Job], list[DeviceRecord]]:
@@ -181,6 +178,10 @@ def _window(ctx: _Run, host: Host) -> tuple[WindowCheck, str | None]:
 
 def _refusal(ctx: _Run, spec: ChangeSpec, host: Host) -> DeviceRecord | WindowCheck:
     """The record of a device that may not start now, or its window when it may."""
+    if ctx.stop.requested:
+        return _skipped(
+            spec, Outcome.NOT_STARTED, f"not started: the run was interrupted ({ctx.stop.name})"
+        )
     stopped = ctx.gate.refusal()
     if stopped is not None:
         return _skipped(spec, Outcome.NOT_STARTED, f"not started: {stopped}")

@@ -21,12 +21,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pixfix.apply.model import Outcome
-from pixfix.errors import InputError
+from pixfix.errors import InputError, PredictError
 from pixfix.model import Finding, FindingKind, Platform, Status
+from pixfix.parse.config import config_software
+from pixfix.parse.normalize import config_fingerprint
 from pixfix.plan.approval import Approval, ApprovalCheck, load_approvals, sha256_hex
 from pixfix.plan.model import Mode, PlanEntry
+from pixfix.plan.predict import predict
 from pixfix.store.plan_dir import BACKUPS, PLAN_FILE, plan_bytes
-from pixfix.store.run_dir import AFTER, read_backup, read_run
+from pixfix.store.run_dir import AFTER, BEFORE, read_backup, read_run
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -184,11 +187,31 @@ class Applied:
     entry: PlanEntry
     status: str
     after_fingerprint: str | None
-    after: str | None  # the after-backup text
+    after: str | None  # the after-backup text (an interrupted device: as the plan predicts it)
+    before: str | None = None  # an interrupted device: its before-backup
 
     @property
     def changed(self) -> bool:
-        return self.status == Outcome.APPLIED.value
+        """Applied, or in flight when the apply stopped after reading it (it may be changed:
+        rollback reads it and undoes what it finds)."""
+        return self.status == Outcome.APPLIED.value or (
+            self.status == Outcome.INTERRUPTED.value and self.after is not None
+        )
+
+
+def _as_if_applied(run_dir: Path, entry: PlanEntry) -> tuple[str | None, str | None]:
+    """A device the apply was changing when it stopped: its before-backup with every planned
+    command carried out (fingerprint and text), which rollback holds the device against.
+    (None, None) when the apply stopped before it read the device: nothing was sent to it."""
+    before = read_backup(run_dir, entry.stem, BEFORE)
+    software = config_software(before) if before is not None else None
+    if before is None or software is None:
+        return None, None
+    try:
+        after = predict(before, entry.commands, software.train)
+    except PredictError:
+        return None, before  # no prediction: any state but the original one is drift
+    return config_fingerprint(after), after
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -215,13 +238,22 @@ def load_apply_run(run_dir: Path) -> LoadedRun:
         if not isinstance(item, dict):
             raise InputError(f"{where}: a device record is not an object")
         entry = entry_from_json(item.get("plan"), where)
-        changed = item.get("status") == Outcome.APPLIED.value
+        status = str(item.get("status"))
+        before = None
+        if status == Outcome.INTERRUPTED.value:
+            fingerprint, after = _as_if_applied(run_dir, entry)
+            before = read_backup(run_dir, entry.stem, BEFORE)
+        else:
+            fingerprint = _optional(item, "after_fingerprint", where)
+            applied = status == Outcome.APPLIED.value
+            after = read_backup(run_dir, entry.stem, AFTER) if applied else None
         devices.append(
             Applied(
                 entry=entry,
-                status=str(item.get("status")),
-                after_fingerprint=_optional(item, "after_fingerprint", where),
-                after=read_backup(run_dir, entry.stem, AFTER) if changed else None,
+                status=status,
+                after_fingerprint=fingerprint,
+                after=after,
+                before=before,
             )
         )
     plan = document.get("plan") if isinstance(document.get("plan"), dict) else {}

@@ -178,7 +178,8 @@ def apply(*, plan_dir: Path, yes: bool, quiet: bool, **opts: Any) -> None:
     skipped, rolled back, reverted, not started, or applied with probe-disagrees or
     reload-not-done; 2 bad input,
     plan not approved or modified, no terminal and no --yes; 3 some device error or
-    needs-attention.
+    needs-attention; 130 / 143 interrupted by Ctrl-C / SIGTERM (the first lets the devices in
+    flight finish or roll back and starts no other; a second stops at once).
     """
     prepared = prepare_apply(_request(plan_dir, opts), now_utc())
     _confirm(prepared, yes=yes, what=f"Apply plan {prepared.source['plan_id']} to")
@@ -195,9 +196,12 @@ def rollback(*, run_dir: Path, yes: bool, quiet: bool, **opts: Any) -> None:
     and window are checked, the plan's rollback lines are sent, the original findings must be
     back (from a new session), then it is saved. Its own run directory goes under --out.
 
+    Per device the apply left in flight (interrupted, or a run that was killed): its state is
+    held against the plan's change carried out on its before-backup, and undone if it matches.
+
     Exit codes: 0 every device restored, already restored or nothing to do; 1 some device
     skipped (drifted, unsaved changes, window, role) or rolled back; 2 bad input; 3 some
-    device error or needs-attention.
+    device error or needs-attention; 130 / 143 interrupted (as for apply).
     """
     prepared = prepare_rollback(_request(run_dir, opts), now_utc())
     _confirm(prepared, yes=yes, what="Roll back")

@@ -31,7 +31,7 @@ _FAULT_KINDS = {
     "no_prompt",
 }
 _FAULT_VALUES = {"slow_ms", "drop_after_config", "failover_after_config"}
-_FAULT_TEXTS = {"unauthorized_command", "changeto_refused", "reload_question"}
+_FAULT_TEXTS = {"unauthorized_command", "changeto_refused", "reload_question", "pause_at"}
 
 
 @click.group()
@@ -72,7 +72,8 @@ def lab(ctx: click.Context, state_dir: Path | None) -> None:
 @click.option("--fault", "faults", multiple=True, metavar="DEVICE:KIND[=N]",
               help="Inject a fault: refuse, silent, wrong_credentials, write_fails, slow_ms=N, "
               "drop_after_config=N, failover_after_config=N, replication_after_save, "
-              "unauthorized_command=LINE, changeto_refused=CONTEXT, reload_question=TEXT; "
+              "unauthorized_command=LINE, changeto_refused=CONTEXT, reload_question=TEXT, "
+              "pause_at=COMMAND (its reply waits for `pixfix lab release`); "
               "hostile output: huge_output, "
               "endless_pager, bad_utf8, ansi, no_prompt.")  # fmt: skip
 @click.option(
@@ -179,6 +180,17 @@ def down(paths: control.LabPaths) -> None:
         click.echo("lab down")
     else:
         click.echo("no lab is running", err=True)
+
+
+@lab.command()
+@click.argument("device")
+@click.pass_obj
+def release(paths: control.LabPaths, device: str) -> None:
+    """Let DEVICE answer the command its `pause_at` fault holds (exit 1 if none was held)."""
+    released = int(control.request(paths, f"release {device}").get("released", 0))
+    click.echo(f"{device}: {released} session(s) released")
+    if not released:
+        sys.exit(1)
 
 
 @lab.command()

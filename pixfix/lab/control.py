@@ -126,6 +126,9 @@ async def _control(server: LabServer, stop: asyncio.Event, reader: asyncio.Strea
     request = (await reader.readline()).decode().strip()
     if request == "status":
         writer.write(json.dumps(server.status()).encode() + b"\n")
+    elif request.startswith("release "):
+        released = server.release(request.removeprefix("release ").strip())
+        writer.write(json.dumps({"released": released}).encode() + b"\n")
     elif request == "stop":
         writer.write(b'{"stopping": true}\n')
         stop.set()
@@ -136,7 +139,7 @@ async def _control(server: LabServer, stop: asyncio.Event, reader: asyncio.Strea
 
 
 def request(paths: LabPaths, what: str, *, timeout: float = 10.0) -> dict[str, Any]:
-    """Ask the running lab for `status` or `stop`."""
+    """Ask the running lab for `status`, `stop` or `release NAME`."""
     if running_pid(paths) is None:
         raise LabError(f"no lab is running (state folder {paths.folder})")
     try:

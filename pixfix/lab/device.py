@@ -36,6 +36,8 @@ class Faults:
     replication_after_save: bool = False  # the mate rejoins as `write memory` ends (replication)
     changeto_refused: str | None = None  # `changeto context NAME` is refused for this context
     reload_question: str | None = None  # `reload` asks this instead of `[confirm]` (any answer: no)
+    # this command (`COMMAND#N`: its N-th time) is held, unanswered, until `pixfix lab release`
+    pause_at: str | None = None
     # hostile devices: output that a client must survive (see pixfix.lab.hostile)
     huge_output: bool = False  # the configuration listing is tens of MB
     endless_pager: bool = False  # every output pages, and the pages never end
@@ -114,6 +116,29 @@ class Device:
     # the other unit of a failover pair built by the lab (`failover: pair`); see `answering`
     mate: Device | None = field(default=None, repr=False, compare=False)
     address_role: str = ""  # a pair unit's port is the pair's "active" or "standby" address
+    # sessions whose line is held by the `pause_at` fault: call each to let it go on
+    held: list[Callable[[], None]] = field(default_factory=list, repr=False, compare=False)
+    pause_seen: int = 0  # times the `pause_at` command was typed
+
+    def holds(self, line: str) -> bool:
+        """Whether `pause_at` holds this line: `COMMAND` the first time it is typed,
+        `COMMAND#N` the N-th time (once per lab)."""
+        if self.faults.pause_at is None:
+            return False
+        command, _, nth = self.faults.pause_at.rpartition("#")
+        if not (command and nth.isdigit()):
+            command, nth = self.faults.pause_at, "1"
+        if line.strip() != command:
+            return False
+        self.pause_seen += 1
+        return self.pause_seen == int(nth)
+
+    def release(self) -> int:
+        """Let every held session go on; how many there were."""
+        held, self.held = self.held, []
+        for resume in held:
+            resume()
+        return len(held)
 
     @property
     def multi_context(self) -> bool:

@@ -71,6 +71,7 @@ class FaultsSpec(BaseModel):
     replication_after_save: bool = False
     changeto_refused: str | None = None
     reload_question: str | None = None
+    pause_at: str | None = None
     huge_output: bool = False
     endless_pager: bool = False
     bad_utf8: bool = False

@@ -136,6 +136,7 @@ async def _ssh_process(runtime: Runtime, process: asyncssh.SSHServerProcess[str]
     username = process.get_extra_info("username") or ""
     session = CliSession(runtime.unit, username=username, dispatch=commands.handle_line)
     outbox = Outbox(process.stdout.write, runtime.delay)
+    session.on_output = lambda: outbox.put(session.take_output())
 
     async def close() -> None:
         await outbox.drain_and_stop()
@@ -164,6 +165,7 @@ async def _telnet_client(
     session = CliSession(runtime.unit, username=None, dispatch=commands.handle_line)
     errors = "surrogateescape" if runtime.device.faults.bad_utf8 else "replace"
     outbox = Outbox(lambda text: writer.write(text.encode("latin-1", errors)), runtime.delay)
+    session.on_output = lambda: outbox.put(session.take_output())
     telnet = TelnetReader(reader)
 
     async def close() -> None:
@@ -327,6 +329,10 @@ class LabServer:
         for address in down:
             await self._listen(address)
 
+    def release(self, name: str) -> int:
+        """Let the sessions held by a device's `pause_at` fault go on; how many there were."""
+        return sum(r.device.release() for r in self.runtimes if r.device.name == name)
+
     def status(self) -> dict[str, Any]:
         return {"devices": [_device_status(r) for r in self.runtimes]}
 
@@ -355,4 +361,5 @@ def _device_status(runtime: Runtime) -> dict[str, Any]:
         "booting": device.booting,
         "reload_scheduled": device.reload_at is not None,
         "modified": device.any_modified(),
+        "held": len(device.held),  # sessions waiting on `pause_at` (see `pixfix lab release`)
     }

@@ -73,6 +73,9 @@ class CliSession:
         self._line = ""
         self._last = ""
         self._shown_prompt = ""  # the prompt the line being typed follows
+        self._held: str | None = None  # a line held by the `pause_at` fault
+        self._backlog = ""  # what the client typed while a line was held
+        self.on_output: Callable[[], None] = lambda: None  # output made outside `feed`
         self._question: tuple[Answer, bool] | None = None  # (callback, echo)
         self._pending: list[str] = []  # lines still behind a More prompt
         self._endless: list[str] = []  # the `endless_pager` fault: lines that page forever
@@ -197,7 +200,10 @@ class CliSession:
 
     # -- input ------------------------------------------------------------------------------
     def feed(self, data: str) -> None:
-        for char in data:
+        for index, char in enumerate(data):
+            if self._held is not None:
+                self._backlog += data[index:]
+                return
             if self.closed or self.state.hung:
                 return
             last, self._last = self._last, char
@@ -249,7 +255,19 @@ class CliSession:
             self._question = None
             answer(line)
             return
+        if self.device.holds(line):
+            self._held = line
+            self.device.held.append(self._resume)
+            return
         self._dispatch(self, line)
+
+    def _resume(self) -> None:
+        """The held line is carried out (even if the client has gone), then what followed it."""
+        line, self._held = self._held or "", None
+        self._dispatch(self, line)
+        backlog, self._backlog = self._backlog, ""
+        self.feed(backlog)
+        self.on_output()
 
     @property
     def family(self) -> Family:

@@ -20,10 +20,10 @@ from typing import Any
 
 from pixfix.errors import InputError
 from pixfix.model import JsonDict
+from pixfix.store.journal import INTERRUPTED, NOT_STARTED
 from pixfix.store.plan_dir import (
     APPROVAL_FILE,
     PLAN_FILE,
-    RUN_FILE,
     DirKind,
     dir_kind,
     locked,
@@ -31,7 +31,10 @@ from pixfix.store.plan_dir import (
     read_json,
     write_atomic,
 )
+from pixfix.store.run_dir import read_run
 from pixfix.text import strip_control
+
+UNFINISHED = frozenset({INTERRUPTED, NOT_STARTED})
 
 MAX_FIELD = 500  # a name, ticket or note longer than this is a paste accident
 
@@ -236,8 +239,9 @@ def _device_label(device: Any) -> str:
     return name if context is None else f"{name}/{context}"
 
 
-def _device_lines(devices: list[Any]) -> list[str]:
-    """One line per device (status, command count), then its commands indented."""
+def _device_lines(devices: list[Any], *, run: bool = False) -> list[str]:
+    """One line per device (status, command count), then its commands indented; for a run,
+    the reason of a device the run did not finish, and what to do about it by hand."""
     lines = []
     for device in devices:
         info = device if isinstance(device, dict) else {}
@@ -245,6 +249,9 @@ def _device_lines(devices: list[Any]) -> list[str]:
         state = info.get("outcome") or info.get("status") or "?"
         lines.append(f"  {_device_label(device)}: {state}, {len(commands)} command(s)")
         lines.extend(f"      {command}" for command in commands)
+        if run and state in UNFINISHED:
+            lines.append(f"    {info.get('reason')}")
+            lines.extend(f"    by hand: {step}" for step in info.get("manual") or [])
     return lines
 
 
@@ -275,7 +282,7 @@ def render_run_summary(run_id: str, document: Any) -> str:
     lines = [f"run {run_id}"]
     lines += [f"{k}: {v}" for k, v in run.items() if isinstance(v, str | int | float | None)]
     devices = _list_of(run, "devices")
-    lines += [f"devices ({len(devices)}):", *_device_lines(devices)]
+    lines += [f"devices ({len(devices)}):", *_device_lines(devices, run=True)]
     return "".join(strip_control(line) + "\n" for line in lines)
 
 
@@ -286,5 +293,5 @@ def render_directory(directory: Path) -> str:
         check = check_plan(directory)
         return render_show(read_json(directory / PLAN_FILE), describe_approvals(check))
     if kind is DirKind.RUN:
-        return render_run_summary(directory.name, read_json(directory / RUN_FILE))
+        return render_run_summary(directory.name, read_run(directory))
     raise InputError(f"{directory}: not a plan directory (no {PLAN_FILE}) nor a run")

@@ -10,8 +10,9 @@ Directories are 0700 and files 0600: backups hold password hashes. Every text wr
 passes through the run's `Redactor` first, which replaces each password and enable secret of
 the inventory by `********`: a device that echoes a secret back (a PIX 4 `passwd` line kept in
 clear, a banner someone pasted a password into) must not put it into a file pixfix wrote.
-`log.jsonl` gets one JSON object per line, appended as it happens (several workers write at
-once, each line whole), so a crashed run still shows how far it got.
+`log.jsonl` gets one JSON object per line, appended and synced to disk as it happens (several
+workers write at once, each line whole): it is the run's journal, from which a run that
+stopped without writing its end is completed (`pixfix.store.journal`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 
 from pixfix.errors import InputError
 from pixfix.secret import MASK
+from pixfix.store.journal import replay, settle
 from pixfix.store.plan_dir import (
     BACKUPS,
     REPORT_HTML,
@@ -136,6 +138,7 @@ class RunDir:
             fd = os.open(self.path / LOG_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 os.write(fd, data)
+                os.fsync(fd)  # the journal must outlive a crash of this machine too
             finally:
                 os.close(fd)
 
@@ -158,13 +161,24 @@ class RunDir:
 
 
 def read_run(path: Path) -> dict[str, Any]:
-    """A run directory's result.json; anything else is an input error naming the path."""
+    """A run directory's result.json, completed from its journal when the run did not finish
+    (see `pixfix.store.journal`); anything else is an input error naming the path."""
     if not (path / RUN_FILE).is_file():
         raise InputError(f"{path}: not a run directory (no {RUN_FILE})")
     document = read_json(path / RUN_FILE)
     if not isinstance(document, dict) or not isinstance(document.get("devices"), list):
         raise InputError(f"{path / RUN_FILE}: not a pixfix run record")
-    return document
+    return settle(document, replay(read_journal(path)), run=str(path))
+
+
+def read_journal(path: Path) -> list[str]:
+    """The lines of a run's log.jsonl (none when it has none)."""
+    try:
+        return (path / LOG_FILE).read_text(encoding="utf-8", errors="replace").splitlines()
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise InputError(f"{path / LOG_FILE}: cannot read: {exc.strerror}") from exc
 
 
 def read_backup(run: Path, stem: str, which: str) -> str | None:

@@ -164,9 +164,11 @@ class Recorded:
         return [self.read(command) for command in commands]  # one log entry per command
 
     def exchange(self, line: str, answers: Answers = (), *, linger: float = 0.0) -> str:
+        self._log({"send": line})  # written ahead: a run killed now still shows it was typed
         return self._recorded(line, lambda: self._inner.exchange(line, answers, linger=linger))
 
     def leave(self, line: str, answers: Answers) -> str:
+        self._log({"send": line})
         return self._recorded(line, lambda: self._inner.leave(line, answers))
 
     def _recorded(self, command: str, call: Callable[[], str]) -> str:

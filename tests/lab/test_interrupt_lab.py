@@ -1,0 +1,185 @@
+"""Apply interrupted at exact steps: Ctrl-C / SIGTERM once, twice, and `kill -9`.
+
+Three exposed units are applied one at a time. The lab holds the first unit's reply to a named
+command (fault `pause_at`), so the signal arrives at a known step however busy the machine is;
+the test then releases it. Afterwards `pixfix show RUN`, a fresh audit and `pixfix rollback RUN`
+must agree with what the firewalls hold: nothing is ever left changed while the record, the
+audit or the exit code says otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from labtools import run_pixfix
+
+pytestmark = pytest.mark.timeout(300)
+
+UNITS = ("a1", "a2", "a3")
+STEPS = {  # the step of a1's change at which the signal arrives: the command held there
+    "before-send": "configure terminal",
+    "mid-send": "no inspect esmtp",
+    "after-send-before-verify": "show failover#2",  # the verifying session's first read
+    "after-verify-before-save": "write memory",
+    "after-save": "show startup-config#2",  # the read that checks the save
+}
+
+
+def _lab(lab_factory: Any, folder: Path, pause_at: str) -> Any:
+    text = resources.files("pixfix.lab").joinpath("configs/lab-asa-reporting.cfg").read_text()
+    specs = [
+        {
+            "name": name,
+            "software": "ASA 9.18(4)",
+            "config": text.replace("hostname lab-asa-reporting", f"hostname {name}"),
+        }
+        for name in UNITS
+    ]
+    path = folder / "devices.yaml"
+    path.write_text(yaml.safe_dump({"devices": specs}))
+    return lab_factory("--devices-file", str(path), "--fault", f"a1:pause_at={pause_at}")
+
+
+def _pixfix(lab: Any, folder: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    return run_pixfix(*args, folder=folder, lab_dir=lab.state_dir)
+
+
+def _planned(lab: Any, folder: Path) -> Path:
+    plan = folder / "plan"
+    assert _pixfix(lab, folder, "plan", "-i", lab.inventory, "--out", plan).returncode == 0
+    assert _pixfix(lab, folder, "approve", plan, "--by", "Jane Roe").returncode == 0
+    return plan
+
+
+def _start_apply(lab: Any, folder: Path, plan: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "PIXFIX_STATE_DIR": str(folder / "state")}
+    command = [sys.executable, "-m", "pixfix", "apply", str(plan), "--yes", "--workers", "1",
+               "--window", "now/PT1H", "--out", str(folder / "runs")]  # fmt: skip
+    return subprocess.Popen(
+        command, cwd=folder, env=env, text=True, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+def _wait_held(lab: Any, apply: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60
+    while lab.status()["a1"]["held"] == 0:
+        assert apply.poll() is None, apply.communicate()
+        assert time.monotonic() < deadline, "a1 never reached the held command"
+        time.sleep(0.1)
+
+
+def _release(lab: Any) -> None:
+    assert lab.cli("lab", "release", "a1").returncode == 0
+
+
+def _run_dir(folder: Path) -> Path:
+    (run,) = (folder / "runs").iterdir()
+    return run
+
+
+def _audit(lab: Any, folder: Path) -> dict[str, str]:
+    done = _pixfix(lab, folder, "audit", "-i", lab.inventory, "--format", "json", "-q")
+    return {d["name"]: d["status"] for d in json.loads(done.stdout)["devices"]}
+
+
+def _shown(lab: Any, folder: Path, run: Path) -> str:
+    done = _pixfix(lab, folder, "show", run)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _rolled_back(lab: Any, folder: Path, run: Path) -> dict[str, str]:
+    done = _pixfix(lab, folder, "rollback", run, "--yes", "--window", "now/PT1H",
+                   "--out", folder / "rollbacks")  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    (rollback,) = (folder / "rollbacks").iterdir()
+    document = json.loads((rollback / "result.json").read_text())
+    return {d["name"]: d["status"] for d in document["devices"]}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("step", list(STEPS))
+def test_one_signal_finishes_the_device_in_flight_and_starts_no_other(
+    lab_factory: Any, tmp_path: Path, step: str, signum: signal.Signals
+) -> None:
+    lab = _lab(lab_factory, tmp_path, STEPS[step])
+    apply = _start_apply(lab, tmp_path, _planned(lab, tmp_path))
+    _wait_held(lab, apply)
+    apply.send_signal(signum)
+    time.sleep(0.3)  # the signal is handled while a1 is still held
+    _release(lab)
+    _, stderr = apply.communicate(timeout=120)
+    assert apply.returncode == {signal.SIGINT: 130, signal.SIGTERM: 143}[signum], stderr
+    assert "no new device starts" in stderr
+    run = _run_dir(tmp_path)
+    document = json.loads((run / "result.json").read_text())
+    assert (document["status"], document["exit_code"]) == ("interrupted", apply.returncode)
+    statuses = {d["name"]: d["status"] for d in document["devices"]}
+    assert statuses == {"a1": "applied", "a2": "not-started", "a3": "not-started"}
+    assert "interrupted" in next(d for d in document["devices"] if d["name"] == "a2")["reason"]
+    # what the record says is what the firewalls hold
+    assert _audit(lab, tmp_path) == {"a1": "compliant", "a2": "exposed", "a3": "exposed"}
+    assert "a1: applied" in _shown(lab, tmp_path, run)
+    assert _rolled_back(lab, tmp_path, run)["a1"] == "restored"
+    assert _audit(lab, tmp_path) == dict.fromkeys(UNITS, "exposed")
+
+
+@pytest.mark.parametrize("step", ["mid-send", "after-verify-before-save", "after-save"])
+def test_a_second_signal_stops_at_once_and_the_record_says_what_may_be_half_changed(
+    lab_factory: Any, tmp_path: Path, step: str
+) -> None:
+    lab = _lab(lab_factory, tmp_path, STEPS[step])
+    apply = _start_apply(lab, tmp_path, _planned(lab, tmp_path))
+    _wait_held(lab, apply)
+    apply.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    apply.send_signal(signal.SIGINT)
+    _, stderr = apply.communicate(timeout=60)
+    assert apply.returncode == 130, stderr
+    assert "stopped at once" in stderr and "a1: in flight when the run stopped" in stderr
+    run = _run_dir(tmp_path)
+    document = json.loads((run / "result.json").read_text())
+    assert document["status"] == "interrupted"
+    a1 = next(d for d in document["devices"] if d["name"] == "a1")
+    assert a1["status"] == "interrupted"
+    assert any(line.strip() == "no inspect esmtp" for line in a1["commands"])
+    _release(lab)  # the held line is carried out on the unit all the same
+    shown = _shown(lab, tmp_path, run)
+    assert "a1: interrupted" in shown and f"pixfix rollback {run}" in shown
+    assert "a2: not-started" in shown
+    assert _rolled_back(lab, tmp_path, run)["a1"] in ("restored", "already-restored")
+    assert _audit(lab, tmp_path) == dict.fromkeys(UNITS, "exposed")
+
+
+def test_after_kill_9_show_names_the_device_in_flight_and_rollback_undoes_it(
+    lab_factory: Any, tmp_path: Path
+) -> None:
+    lab = _lab(lab_factory, tmp_path, STEPS["after-verify-before-save"])
+    apply = _start_apply(lab, tmp_path, _planned(lab, tmp_path))
+    _wait_held(lab, apply)
+    apply.kill()
+    apply.communicate(timeout=30)
+    _release(lab)  # `write memory` reached the unit before the kill: it saves
+    run = _run_dir(tmp_path)
+    assert json.loads((run / "result.json").read_text())["status"] == "running"
+    shown = _shown(lab, tmp_path, run)
+    assert "status: stopped" in shown
+    assert "a1: interrupted" in shown and "a2: not-started" in shown
+    assert _audit(lab, tmp_path) == {"a1": "compliant", "a2": "exposed", "a3": "exposed"}
+    assert _rolled_back(lab, tmp_path, run) == {
+        "a1": "restored",
+        "a2": "nothing-to-do",
+        "a3": "nothing-to-do",
+    }
+    assert _audit(lab, tmp_path) == dict.fromkeys(UNITS, "exposed")
