@@ -14,20 +14,17 @@ the after-backup; every other device has nothing to roll back.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
-from typing import Any, TypeVar
 
 from pixfix.apply.model import Outcome
 from pixfix.errors import InputError, PredictError
-from pixfix.model import Finding, FindingKind, Platform, Status
 from pixfix.parse.config import config_software
 from pixfix.parse.normalize import config_fingerprint
 from pixfix.plan.approval import Approval, ApprovalCheck, load_approvals, sha256_hex
-from pixfix.plan.model import Mode, PlanEntry
+from pixfix.plan.model import PlanEntry
 from pixfix.plan.predict import predict
+from pixfix.plan.stored import entries_of, entry_from_json, not_as_made, optional_text
 from pixfix.store.plan_dir import BACKUPS, PLAN_FILE, plan_bytes
 from pixfix.store.run_dir import AFTER, BEFORE, read_backup, read_run
 
@@ -51,86 +48,6 @@ class LoadedPlan:
             return path.read_text(encoding="utf-8")
         except OSError:
             return None
-
-
-def _text(item: Mapping[str, Any], key: str, where: str) -> str:
-    value = item.get(key)
-    if not isinstance(value, str):
-        raise InputError(f"{where}: {key} is missing or not text")
-    return value
-
-
-def _optional(item: Mapping[str, Any], key: str, where: str) -> str | None:
-    value = item.get(key)
-    if value is not None and not isinstance(value, str):
-        raise InputError(f"{where}: {key} is not text")
-    return value
-
-
-def _lines(item: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
-    value = item.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(line, str) for line in value):
-        raise InputError(f"{where}: {key} is not a list of lines")
-    return tuple(value)
-
-
-_E = TypeVar("_E", bound=Enum)
-
-
-def _enum(kind: type[_E], item: dict[str, Any], key: str, where: str) -> _E:
-    try:
-        return kind(item.get(key))
-    except ValueError:
-        raise InputError(f"{where}: unknown {key} {item.get(key)!r}") from None
-
-
-def _finding(item: Any, where: str) -> Finding:
-    if not isinstance(item, dict):
-        raise InputError(f"{where}: a finding is not an object")
-    ports = item.get("ports", [])
-    if not isinstance(ports, list) or not all(isinstance(p, int) for p in ports):
-        raise InputError(f"{where}: a finding's ports are not numbers")
-    try:
-        kind = FindingKind(item.get("kind"))
-    except ValueError:
-        raise InputError(f"{where}: unknown finding kind {item.get('kind')!r}") from None
-    return Finding(
-        line=_text(item, "line", where),
-        kind=kind,
-        ports=tuple(ports),
-        policy=_optional(item, "policy", where),
-        class_name=_optional(item, "class", where),
-        map_name=_optional(item, "map", where),
-        scope=_optional(item, "scope", where),
-    )
-
-
-def entry_from_json(item: Any, where: str) -> PlanEntry:
-    """A plan entry back from its plan.json form (`PlanEntry.to_json`)."""
-    if not isinstance(item, dict):
-        raise InputError(f"{where}: a device entry is not an object")
-    findings = item.get("findings", [])
-    if not isinstance(findings, list):
-        raise InputError(f"{where}: findings is not a list")
-    mode = _enum(Mode, item, "mode", where)
-    status = _enum(Status, item, "status", where)
-    platform = None if item.get("platform") is None else _enum(Platform, item, "platform", where)
-    return PlanEntry(
-        name=_text(item, "name", where),
-        context=_optional(item, "context", where),
-        platform=platform,
-        software=_optional(item, "software", where),
-        status=status,
-        findings=tuple(_finding(f, where) for f in findings),
-        commands=_lines(item, "commands", where),
-        save=_lines(item, "save", where),
-        reload=_lines(item, "reload", where),
-        rollback=_lines(item, "rollback", where),
-        fingerprint=_optional(item, "fingerprint", where),
-        notes=_lines(item, "notes", where),
-        mode=mode,
-        planned=bool(item.get("planned", False)),
-    )
 
 
 def approval_refusal(check: ApprovalCheck, require: int) -> str | None:
@@ -164,17 +81,18 @@ def load_approved_plan(plan_dir: Path, *, require: int) -> LoadedPlan:
     refusal = approval_refusal(check, require)
     if refusal is not None:
         raise InputError(refusal)
-    devices = document.get("devices")
-    if not isinstance(devices, list):
-        raise InputError(f"{plan_dir / PLAN_FILE}: no devices list")
     where = str(plan_dir / PLAN_FILE)
+    entries = entries_of(document, where)
+    edited = not_as_made(plan_dir, document, entries)
+    if edited is not None:
+        raise InputError(edited)
     inventory = document.get("inventory")
     return LoadedPlan(
         directory=plan_dir,
         plan_id=plan_id,
         sha256=check.plan_sha256,
         approvals=check.matching,
-        entries=tuple(entry_from_json(item, where) for item in devices),
+        entries=entries,
         inventory=inventory if isinstance(inventory, str) else None,
         mode=str(document.get("mode")),
     )
@@ -244,7 +162,7 @@ def load_apply_run(run_dir: Path) -> LoadedRun:
             fingerprint, after = _as_if_applied(run_dir, entry)
             before = read_backup(run_dir, entry.stem, BEFORE)
         else:
-            fingerprint = _optional(item, "after_fingerprint", where)
+            fingerprint = optional_text(item, "after_fingerprint", where)
             applied = status == Outcome.APPLIED.value
             after = read_backup(run_dir, entry.stem, AFTER) if applied else None
         devices.append(

@@ -20,6 +20,7 @@ from typing import Any
 
 from pixfix.errors import InputError
 from pixfix.model import JsonDict
+from pixfix.plan.stored import entries_of, not_as_made
 from pixfix.store.journal import INTERRUPTED, NOT_STARTED
 from pixfix.store.plan_dir import (
     APPROVAL_FILE,
@@ -196,8 +197,22 @@ def approve(
             note=clean_field(note, "--note") or None,
         )
         approvals = add_approval(check.approvals, approval)
+        _as_apply_reads_it(plan_dir)
         write_atomic(plan_dir / APPROVAL_FILE, approvals_json(check.plan_id, approvals))
     return approval
+
+
+def _as_apply_reads_it(plan_dir: Path) -> None:
+    """Approve only what apply would accept: a well-formed plan.json whose every entry is the
+    plan pixfix made (`pixfix.plan.stored`)."""
+    where = str(plan_dir / PLAN_FILE)
+    try:
+        document = json.loads(plan_bytes(plan_dir))
+    except ValueError as exc:
+        raise InputError(f"{where}: not valid JSON: {exc}") from exc
+    problem = not_as_made(plan_dir, document, entries_of(document, where))
+    if problem is not None:
+        raise InputError(f"refusing to approve: {problem}")
 
 
 def _existing_dir(path: Path) -> Path:
