@@ -16,7 +16,7 @@
         │   └── ContextRefused  (`changeto context X` was refused: that context's error)
         ├── ParseError          (the text is not a configuration we can recognise)
         │   └── CutOffError     (a configuration without its end marker: cut off)
-        ├── DeviceBusy          (another run on this machine holds the device's lock)
+        ├── DeviceBusy          (another run holds the device's lock)
         └── ChangeError         (a step of a change failed on the device)
             ├── LineRefused     (a configuration line was answered with an error)
             ├── FailedOver      (the unit went standby during the change)
@@ -87,7 +87,7 @@ class ContextRefused(CollectError):
 
 
 class DeviceBusy(DeviceError):
-    """Another apply or rollback on this machine holds the device: nothing was sent."""
+    """Another apply or rollback holds the device (its address or serial): nothing was sent."""
 
 
 class ChangeError(DeviceError):

@@ -15,7 +15,7 @@ device in unit tests.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pixfix.apply.rules import Observed, failed_over, refused, reload_scheduled, save_problem
@@ -41,9 +41,15 @@ class ReadFor:
     bootvar: bool  # read `show bootvar` where a dead-man timer could be armed
 
 
-def observe(io: DeviceIO, what: ReadFor) -> Observed:
-    """Version, role, running and startup configuration (and boot variable when asked)."""
+def observe(io: DeviceIO, what: ReadFor, *, hold: Callable[[str], None]) -> Observed:
+    """Version, role, running and startup configuration (and boot variable when asked).
+
+    `hold` takes the lock of the unit's serial number as soon as `show version` gave it, so
+    that the configuration is read only by the one run that may change it.
+    """
     found = identify(io)
+    if found.serial is not None:
+        hold(found.serial)
     software, facts, role = found.software, found.facts, found.role
     if what.context is not None:
         role = context_roles(io, found, [what.context])[what.context]

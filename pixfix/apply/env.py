@@ -61,6 +61,9 @@ class DeviceEnv:
     sleep: Callable[[float], None]
     window_end: datetime | None
     options: ChangeOptions
+    # take the lock of the unit's identity (its serial number) once it is known: it raises
+    # `DeviceBusy` when another run holds it (see `pixfix.apply.locks`)
+    hold: Callable[[str], None] = lambda _serial: None
 
     @property
     def address(self) -> str:

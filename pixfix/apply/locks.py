@@ -1,16 +1,21 @@
-"""One apply or rollback at a time per device on this machine.
+"""One apply or rollback at a time per firewall.
 
 Two engineers (or a cron job and an engineer) running `pixfix apply` against the same firewall
 would interleave configuration sessions: one's verification would see the other's half-sent
 change, and one's `write memory` would save the other's unverified lines. So every run holds an
-exclusive lock per device while it works on it. The locks live in the user's state directory
-(`$PIXFIX_STATE_DIR/locks`, else `$XDG_STATE_HOME/pixfix/locks`, else
-`~/.local/state/pixfix/locks`), not under `--out`: two runs writing to different run folders
-must still see each other.
+exclusive lock per device while it works on it, from its first read until its save. Two
+inventories may name one firewall differently (`localhost` and `127.0.0.1`, a DNS name and its
+address, two interfaces of one unit), so a run takes two locks: the device's resolved address
+and port before it connects, and the unit's serial number as soon as `show version` has given
+it (a unit without one, such as a user context, is known by its address alone).
 
-A lock is an `flock` on a file named after the device's address and port (two inventories may
-name one firewall differently), so it is released by the kernel when the process dies: a crash
-never leaves a stale lock behind. The file holds who has it, for the refusal message.
+The locks live in `$PIXFIX_LOCK_DIR` when set (a directory shared between the machines that run
+pixfix, on a file system whose `flock` works across them, such as NFSv4), else in the user's
+state directory (`$PIXFIX_STATE_DIR/locks`, else `$XDG_STATE_HOME/pixfix/locks`, else
+`~/.local/state/pixfix/locks`), not under `--out`: two runs writing to different run folders
+must still see each other. A lock is an `flock` on a file, released by the kernel when the
+process dies: a crash never leaves a stale lock behind. The file says who holds it (run, pid,
+machine, user), for the refusal message.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import socket
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -39,6 +45,9 @@ def state_dir(environ: Mapping[str, str] | None = None) -> Path:
 
 
 def locks_dir(environ: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    if env.get("PIXFIX_LOCK_DIR"):
+        return Path(env["PIXFIX_LOCK_DIR"])
     return state_dir(environ) / "locks"
 
 
@@ -49,6 +58,32 @@ def lock_key(host: str, port: int) -> str:
     'fw1.example.net_22'
     """
     return file_stem(f"{host}_{port}", None)
+
+
+def address_key(host: str, port: int) -> str:
+    """The lock of an address as it resolves (IPv4 first), so that `localhost` and
+    `127.0.0.1` are one device; a name that does not resolve is its own key."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return lock_key(host.lower(), port)
+    addresses = sorted({str(info[4][0]) for info in found}, key=lambda a: (":" in a, a))
+    return lock_key(addresses[0] if addresses else host.lower(), port)
+
+
+def serial_key(serial: str) -> str:
+    """The lock of a unit by its serial number.
+
+    >>> serial_key("JMX0938K0C0")
+    'serial_JMX0938K0C0'
+    """
+    return file_stem(f"serial_{serial}", None)
+
+
+def holder_text(what: str) -> str:
+    """Who holds a lock: the run, and the process, machine and user running it."""
+    user = os.environ.get("USER") or os.environ.get("LOGNAME") or str(os.getuid())
+    return f"pixfix {what} (pid {os.getpid()} on {socket.gethostname()}, user {user})"
 
 
 def _holder(fd: int) -> str:

@@ -61,7 +61,14 @@ from pixfix.apply.rules import (
 )
 from pixfix.audit.reads import role_now
 from pixfix.audit.verdict import audit_config
-from pixfix.errors import DeviceError, FailedOver, LineRefused, ReloadStopped, VerifyFailed
+from pixfix.errors import (
+    DeviceBusy,
+    DeviceError,
+    FailedOver,
+    LineRefused,
+    ReloadStopped,
+    VerifyFailed,
+)
 from pixfix.model import ConfigVerdict, Role
 from pixfix.platforms import FACTS
 from pixfix.store.run_dir import utc_iso
@@ -97,7 +104,7 @@ def _change(spec: ChangeSpec, env: DeviceEnv) -> DeviceRecord:
             wanted = ReadFor(
                 context=spec.entry.context, bootvar=env.options.confirm_minutes is not None
             )
-            observed = observe(io, wanted)
+            observed = observe(io, wanted, hold=env.hold)
             progress = Progress(
                 facts=FACTS[observed.software.train], role=observed.role, before=observed.running
             )
@@ -127,6 +134,8 @@ def _nothing_sent(
     spec: ChangeSpec, env: DeviceEnv, progress: Progress | None, exc: DeviceError
 ) -> DeviceRecord:
     """A failure before the first line of the change; at most a timer was typed: cancel it."""
+    if isinstance(exc, DeviceBusy):
+        return record_for(spec, Outcome.BUSY, str(exc), progress)
     reason = f"{exc}: nothing of the change was sent"
     if progress is None or not progress.sent:
         return record_for(spec, Outcome.ERROR, reason, progress)

@@ -45,6 +45,7 @@ class Outcome(StrEnum):
     NO_WINDOW = "no-window"
     OUTSIDE_WINDOW = "outside-window"
     NOT_STARTED = "not-started"
+    BUSY = "busy"  # another run holds the device (its address or serial number): nothing sent
     ROLLED_BACK = "rolled-back"
     REVERTED = "reverted"
     NEEDS_ATTENTION = "needs-attention"

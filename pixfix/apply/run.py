@@ -16,7 +16,6 @@ is closed is reported but does not stop it: it shows what the checks say now.
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -28,7 +27,7 @@ from pathlib import Path
 
 from pixfix.apply.env import ChangeOptions, DeviceEnv
 from pixfix.apply.interrupt import Stop
-from pixfix.apply.locks import device_lock, lock_key, locks_dir
+from pixfix.apply.locks import address_key, device_lock, holder_text, locks_dir, serial_key
 from pixfix.apply.machine import change_device
 from pixfix.apply.model import CANARY_OK, FAILURES, ChangeSpec, DeviceRecord, Outcome, RunKind
 from pixfix.apply.windows import Interval, WindowCheck, WindowState, check_window, start_refusal
@@ -192,23 +191,43 @@ def _refusal(ctx: _Run, spec: ChangeSpec, host: Host) -> DeviceRecord | WindowCh
     return _skipped(spec, status, f"{refusal}: nothing sent")
 
 
+@dataclass(slots=True)
+class _JobLocks:
+    """The locks one job holds until it ends: its address, then its unit's serial number."""
+
+    ctx: _Run
+    host: Host
+    stack: contextlib.ExitStack
+    held: set[str] = field(default_factory=set)
+
+    def hold(self, key: str) -> None:
+        if self.ctx.options.change.dry_run or key in self.held:
+            return
+        self.stack.enter_context(_lock(self.ctx, key, self.host.name))
+        self.held.add(key)
+
+    def hold_serial(self, serial: str) -> None:
+        self.hold(serial_key(serial))
+
+
 def _run_job(job: Job, ctx: _Run, *, canary: bool) -> list[DeviceRecord]:
     records: list[DeviceRecord] = []
-    with contextlib.ExitStack() as locks:
-        locked = ctx.options.change.dry_run
+    with contextlib.ExitStack() as stack:
+        locks = _JobLocks(ctx=ctx, host=job.host, stack=stack)
         for spec in job.specs:
             allowed = _refusal(ctx, spec, job.host)
             if isinstance(allowed, DeviceRecord):
                 records.append(allowed)
                 continue
-            if not locked:
-                try:
-                    locks.enter_context(_lock(ctx, job.host))
-                except DeviceBusy as exc:
-                    records.append(_skipped(spec, Outcome.ERROR, str(exc)))
-                    continue
-                locked = True
-            record = change_device(spec, _env(ctx, spec, job.host, allowed))
+            try:
+                locks.hold(address_key(job.host.host, job.host.port))
+            except DeviceBusy as exc:
+                records.append(_skipped(spec, Outcome.BUSY, str(exc)))
+                continue
+            env = replace(
+                _env(ctx, spec, job.host, allowed), hold=lambda s: locks.hold(serial_key(s))
+            )
+            record = change_device(spec, env)
             if ctx.options.change.dry_run:
                 record = replace(record, notes=(*record.notes, f"window: {allowed.describe()}"))
             ctx.gate.note(record, canary=canary)
@@ -216,12 +235,11 @@ def _run_job(job: Job, ctx: _Run, *, canary: bool) -> list[DeviceRecord]:
     return records
 
 
-def _lock(ctx: _Run, host: Host) -> AbstractContextManager[None]:
-    holder = f"pixfix {ctx.options.kind.value} run {ctx.run.run_id} (pid {os.getpid()})"
+def _lock(ctx: _Run, key: str, label: str) -> AbstractContextManager[None]:
     return device_lock(
-        lock_key(host.host, host.port),
-        label=host.name,
-        holder=holder,
+        key,
+        label=label,
+        holder=holder_text(f"{ctx.options.kind.value} run {ctx.run.run_id}"),
         folder=ctx.options.locks,
         wait=ctx.options.lock_wait,
     )

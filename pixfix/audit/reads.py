@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from pixfix.errors import CollectError, ContextRefused
 from pixfix.model import Role, Software
 from pixfix.parse.config import parse_show_version
-from pixfix.parse.show import FailoverState, context_groups, context_names, failover_state
+from pixfix.parse.show import (
+    FailoverState,
+    context_groups,
+    context_names,
+    failover_state,
+    serial_number,
+)
 from pixfix.platforms import FACTS, PAGER_OFF, TrainFacts
 from pixfix.transport.device_io import DeviceIO
 
@@ -40,6 +46,7 @@ class Identity:
     facts: TrainFacts
     failover: FailoverState | None  # None where the train has no `show failover`
     running: str | None = None  # the running configuration, when it was read ahead
+    serial: str | None = None  # `Serial Number:` of `show version` (None where not printed)
 
     @property
     def role(self) -> Role | None:
@@ -61,7 +68,13 @@ def identify(io: DeviceIO, *, config_ahead: bool = False) -> Identity:
     failover = failover_state(replies[1]) if facts.has_failover_show else None
     usable = bool(ahead) and facts.config_command == USUAL_CONFIG and not software.multi_context
     running = replies[2] if usable else None
-    return Identity(software=software, facts=facts, failover=failover, running=running)
+    return Identity(
+        software=software,
+        facts=facts,
+        failover=failover,
+        running=running,
+        serial=serial_number(replies[0]),
+    )
 
 
 def role_now(io: DeviceIO, facts: TrainFacts, context: str | None) -> Role | None:

@@ -175,7 +175,7 @@ def apply(*, plan_dir: Path, yes: bool, quiet: bool, **opts: Any) -> None:
     The record goes to a new run directory under --out.
 
     Exit codes: 0 every device applied, already compliant or nothing to do; 1 some device
-    skipped, rolled back, reverted, not started, or applied with probe-disagrees or
+    skipped (busy included), rolled back, reverted, not started, or applied with probe-disagrees or
     reload-not-done; 2 bad input,
     plan not approved or modified, no terminal and no --yes; 3 some device error or
     needs-attention; 130 / 143 interrupted by Ctrl-C / SIGTERM (the first lets the devices in
@@ -200,7 +200,7 @@ def rollback(*, run_dir: Path, yes: bool, quiet: bool, **opts: Any) -> None:
     held against the plan's change carried out on its before-backup, and undone if it matches.
 
     Exit codes: 0 every device restored, already restored or nothing to do; 1 some device
-    skipped (drifted, unsaved changes, window, role) or rolled back; 2 bad input; 3 some
+    skipped (drifted, unsaved changes, window, role, busy) or rolled back; 2 bad input; 3 some
     device error or needs-attention; 130 / 143 interrupted (as for apply).
     """
     prepared = prepare_rollback(_request(run_dir, opts), now_utc())

@@ -138,6 +138,16 @@ def context_groups(system_config: str) -> dict[str, int]:
     return groups
 
 
+_SERIAL = re.compile(r"^[ \t]*Serial Number:[ \t]*(?P<serial>[A-Za-z0-9]+)", re.M)
+
+
+def serial_number(show_version: str) -> str | None:
+    """The unit's serial number from `show version` (`Serial Number: JMX0938K0C0`; a PIX adds
+    its hex form), or None where the output has none (a user context prints no serial)."""
+    found = _SERIAL.search(show_version)
+    return found.group("serial") if found else None
+
+
 _BOOT_LINE = re.compile(r"^[ \t]*(Current )?BOOT variable[ \t]*=[ \t]*(.*?)[ \t]*$", re.M)
 
 

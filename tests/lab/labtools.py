@@ -5,7 +5,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from importlib import resources
 from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+def _env(folder: Path, lab_dir: Path | None) -> dict[str, str]:
+    env = {**os.environ, "PIXFIX_STATE_DIR": str(folder / "state")}
+    if lab_dir is not None:
+        env["PIXFIX_LAB_DIR"] = str(lab_dir)
+    return env
 
 
 def run_pixfix(
@@ -16,12 +28,9 @@ def run_pixfix(
 ) -> subprocess.CompletedProcess[str]:
     """`python -m pixfix ARGS` in `folder`, with its own state directory (locks, keys) there and
     the lab's state directory when given; no terminal on stdin."""
-    env = {**os.environ, "PIXFIX_STATE_DIR": str(folder / "state")}
-    if lab_dir is not None:
-        env["PIXFIX_LAB_DIR"] = str(lab_dir)
     return subprocess.run(
         [sys.executable, "-m", "pixfix", *map(str, args)],
-        env=env,
+        env=_env(folder, lab_dir),
         cwd=folder,
         capture_output=True,
         text=True,
@@ -29,3 +38,41 @@ def run_pixfix(
         stdin=subprocess.DEVNULL,
         check=False,
     )
+
+
+def start_pixfix(*args: str | Path, folder: Path) -> subprocess.Popen[str]:
+    """`run_pixfix` in the background (the caller waits, signals or kills it)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "pixfix", *map(str, args)],
+        env=_env(folder, None),
+        cwd=folder,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def asa_units(folder: Path, names: tuple[str, ...], *, software: str = "ASA 9.18(4)") -> Path:
+    """A devices file of exposed single-context ASAs (the lab's lab-asa-reporting config)."""
+    text = resources.files("pixfix.lab").joinpath("configs/lab-asa-reporting.cfg").read_text()
+    specs = [
+        {
+            "name": name,
+            "software": software,
+            "config": text.replace("hostname lab-asa-reporting", f"hostname {name}"),
+        }
+        for name in names
+    ]
+    path = folder / "devices.yaml"
+    path.write_text(yaml.safe_dump({"devices": specs}))
+    return path
+
+
+def wait_held(lab: Any, name: str, process: subprocess.Popen[str], timeout: float = 60) -> None:
+    """Until the lab holds `name`'s reply (fault `pause_at`); fails if the process ended first."""
+    deadline = time.monotonic() + timeout
+    while lab.status()[name]["held"] == 0:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, f"{name} never reached the held command"
+        time.sleep(0.1)

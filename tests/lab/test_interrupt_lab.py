@@ -10,18 +10,14 @@ audit or the exit code says otherwise.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from labtools import run_pixfix
+from labtools import asa_units, run_pixfix, start_pixfix, wait_held
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -36,18 +32,8 @@ STEPS = {  # the step of a1's change at which the signal arrives: the command he
 
 
 def _lab(lab_factory: Any, folder: Path, pause_at: str) -> Any:
-    text = resources.files("pixfix.lab").joinpath("configs/lab-asa-reporting.cfg").read_text()
-    specs = [
-        {
-            "name": name,
-            "software": "ASA 9.18(4)",
-            "config": text.replace("hostname lab-asa-reporting", f"hostname {name}"),
-        }
-        for name in UNITS
-    ]
-    path = folder / "devices.yaml"
-    path.write_text(yaml.safe_dump({"devices": specs}))
-    return lab_factory("--devices-file", str(path), "--fault", f"a1:pause_at={pause_at}")
+    devices = asa_units(folder, UNITS)
+    return lab_factory("--devices-file", str(devices), "--fault", f"a1:pause_at={pause_at}")
 
 
 def _pixfix(lab: Any, folder: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -62,21 +48,12 @@ def _planned(lab: Any, folder: Path) -> Path:
 
 
 def _start_apply(lab: Any, folder: Path, plan: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "PIXFIX_STATE_DIR": str(folder / "state")}
-    command = [sys.executable, "-m", "pixfix", "apply", str(plan), "--yes", "--workers", "1",
-               "--window", "now/PT1H", "--out", str(folder / "runs")]  # fmt: skip
-    return subprocess.Popen(
-        command, cwd=folder, env=env, text=True, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+    return start_pixfix("apply", plan, "--yes", "--workers", "1", "--window", "now/PT1H",
+                        "--out", folder / "runs", folder=folder)  # fmt: skip
 
 
 def _wait_held(lab: Any, apply: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
-    while lab.status()["a1"]["held"] == 0:
-        assert apply.poll() is None, apply.communicate()
-        assert time.monotonic() < deadline, "a1 never reached the held command"
-        time.sleep(0.1)
+    wait_held(lab, "a1", apply)
 
 
 def _release(lab: Any) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import stat
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,7 +23,7 @@ import pytest
 from click.testing import CliRunner, Result
 from test_apply_machine import SimIO, read_config
 
-from pixfix.apply.locks import device_lock, lock_key
+from pixfix.apply.locks import device_lock, lock_key, serial_key
 from pixfix.apply.run import Effects
 from pixfix.audit.verdict import audit_config
 from pixfix.cli import PixfixGroup
@@ -425,6 +426,24 @@ def test_a_locked_device_is_refused_clearly(cli: click.Group, fleet: Fleet, tmp_
             cli, fleet, "--yes", "--window", "now/PT2H", "--lock-wait", "0.3", "--max-failures", "9"
         )
     found = statuses(result_of(only_run(fleet)))
-    assert result.exit_code == 3
-    assert found["lab-asa84"] == "error" and "locked by another run" in result.output
+    assert result.exit_code == 1  # skipped, as a device outside its window is
+    assert found["lab-asa84"] == "busy" and "locked by another run" in result.output
     assert found["lab-pix63"] == "applied"
+
+
+def test_a_unit_is_locked_by_its_serial_number_whatever_its_address(
+    cli: click.Group, fleet: Fleet, tmp_path: Path
+) -> None:
+    """Another run reaching lab-asa84 by another name or address holds its serial's lock."""
+    folder = tmp_path / "state" / "locks"
+    serial = f"JMX{zlib.crc32(b'lab-asa84') % 10**8:08d}"  # what the lab's `show version` says
+    with device_lock(serial_key(serial), label="x", holder="a run on fw-b", folder=folder):
+        result = apply(
+            cli, fleet, "--yes", "--window", "now/PT2H", "--lock-wait", "0.3", "--max-failures", "9"
+        )
+    document = result_of(only_run(fleet))
+    found = statuses(document)
+    assert result.exit_code == 1
+    assert found["lab-asa84"] == "busy" and found["lab-pix63"] == "applied"
+    busy = next(d for d in document["devices"] if d["name"] == "lab-asa84")
+    assert "locked by a run on fw-b" in busy["reason"] and busy["commands"] == []

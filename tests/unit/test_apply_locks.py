@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from pixfix.apply import locks
-from pixfix.apply.locks import device_lock, lock_key, locks_dir, state_dir
+from pixfix.apply.locks import (
+    address_key,
+    device_lock,
+    holder_text,
+    lock_key,
+    locks_dir,
+    state_dir,
+)
 from pixfix.errors import DeviceBusy
 
 
@@ -24,6 +31,23 @@ def test_state_dir_precedence(tmp_path: Path) -> None:
     assert state_dir({"XDG_STATE_HOME": "/b"}) == Path("/b/pixfix")
     assert state_dir({}).parts[-3:] == (".local", "state", "pixfix")
     assert locks_dir({"PIXFIX_STATE_DIR": "/a"}) == Path("/a/locks")
+
+
+def test_a_shared_lock_directory_wins(tmp_path: Path) -> None:
+    env = {"PIXFIX_LOCK_DIR": "/shared/pixfix-locks", "PIXFIX_STATE_DIR": "/a"}
+    assert locks_dir(env) == Path("/shared/pixfix-locks")
+
+
+def test_one_device_by_two_names_has_one_address_lock() -> None:
+    assert address_key("localhost", 22) == address_key("127.0.0.1", 22) == "127.0.0.1_22"
+    assert address_key("LOCALHOST", 22) == address_key("localhost", 22)
+    assert address_key("localhost", 2222) != address_key("localhost", 22)
+    assert address_key("no-such-host.invalid", 22) == "no-such-host.invalid_22"
+
+
+def test_the_holder_names_the_run_the_machine_and_the_user() -> None:
+    text = holder_text("apply run R1")
+    assert text.startswith("pixfix apply run R1 (pid ") and " on " in text and ", user " in text
 
 
 def test_lock_key_is_a_safe_file_name() -> None:
