@@ -68,6 +68,7 @@ def observe(io: DeviceIO, what: ReadFor, *, hold: Callable[[str], None]) -> Obse
         startup=startup,
         verdict=audit_config(running),
         bootvar=bootvar,
+        serial=found.serial,
     )
 
 
@@ -96,17 +97,16 @@ def send_lines(
     *,
     error_pattern: str,
     sent: list[str],
-    stop_on_failover: bool = True,
 ) -> None:
-    """Send lines one by one; stop at the first refusal, and at a failover unless told not to
-    (an undo goes to the unit that got the change, even once it is standby).
+    """Send lines one by one; stop at the first refusal, and at a failover (the `/stby` prompt,
+    or a standby's "Replication is NOT performed": nothing more goes to a standby unit).
 
     `sent` grows as each line is typed, so whoever catches an error knows how far it got.
     """
     for line in lines:
         sent.append(line)
         reply = _exchange(io, line)
-        if stop_on_failover and failed_over(reply):
+        if failed_over(reply):
             raise FailedOver(f"the unit went standby after {line.strip()!r} (failover)")
         error = refused(_body(reply, line), error_pattern)
         if error is not None:

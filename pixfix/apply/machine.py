@@ -106,7 +106,10 @@ def _change(spec: ChangeSpec, env: DeviceEnv) -> DeviceRecord:
             )
             observed = observe(io, wanted, hold=env.hold)
             progress = Progress(
-                facts=FACTS[observed.software.train], role=observed.role, before=observed.running
+                facts=FACTS[observed.software.train],
+                role=observed.role,
+                before=observed.running,
+                unit=observed.serial,
             )
             early = _before_sending(spec, env, observed, progress)
             if early is not None:

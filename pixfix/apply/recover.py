@@ -7,9 +7,12 @@ exactly what is left to do by hand. Nothing here ever saves a configuration.
   means logging in now and then and reading `show reload`: a read, never a change.
 - Otherwise (the device refused a line, the unit failed over, verification failed, the save
   failed, or the session was lost with no timer): a new session reads the configuration; if it
-  is not already as before, the undo lines are sent (on a unit that went standby too: that is
-  where the lines landed); a further new session must find it as before (and its startup
-  configuration too, when a save was attempted), then the timer is cancelled: `rolled-back`.
+  is not already as before, the undo lines are sent; a further new session must find it as
+  before (and its startup configuration too, when a save was attempted), then the timer is
+  cancelled: `rolled-back`. Nothing is ever sent to a standby unit: after a failover the
+  address reaches the pair's new active unit, which has the change by replication, and the
+  undo goes there (the record names both units); a session that reaches a standby unit ends
+  the device `needs-attention`.
 - The undo failing, or the device unreachable without a timer: `needs-attention`, with the
   lines sent so far and the lines to finish by hand. With a timer armed, a failed undo still
   ends by waiting for the timer.
@@ -26,8 +29,11 @@ from pixfix.apply.device_ops import cancel_timer, read_running, read_startup, se
 from pixfix.apply.env import DeviceEnv, Progress, finish, record_for
 from pixfix.apply.model import ChangeSpec, DeviceRecord, Outcome, ProbeRecord, RunKind
 from pixfix.apply.rules import config_body, manual_steps, reload_scheduled
+from pixfix.audit.reads import unit_now
 from pixfix.audit.verdict import audit_config
-from pixfix.errors import DeviceError
+from pixfix.errors import DeviceError, FailedOver
+from pixfix.model import Role
+from pixfix.transport.device_io import DeviceIO
 
 REORDERED = (
     "running now differs from startup (nothing was saved): lines put back by the rollback "
@@ -74,8 +80,11 @@ def _undone_text(spec: ChangeSpec) -> str:
 
 
 def _undo(spec: ChangeSpec, env: DeviceEnv, progress: Progress) -> None:
-    """Send the undo lines on a new session, unless the device is already as before."""
+    """Send the undo lines on a new session, unless the device is already as before; never to
+    a standby unit (after a failover the address reaches the pair's active unit, which has the
+    change by replication: the undo goes there)."""
     with env.connect() as io:
+        _active_unit(io, spec, env, progress)
         running = read_running(io, progress.facts, spec.entry.context)
         if spec.undone.reached(audit_config(running)):
             progress.notes.append(
@@ -83,12 +92,25 @@ def _undo(spec: ChangeSpec, env: DeviceEnv, progress: Progress) -> None:
             )
             return
         env.log({"event": "undo", "lines": len(spec.undo)})
-        send_lines(
-            io,
-            spec.undo,
-            error_pattern=progress.facts.error_pattern,
-            sent=progress.sent,
-            stop_on_failover=False,
+        send_lines(io, spec.undo, error_pattern=progress.facts.error_pattern, sent=progress.sent)
+
+
+def _active_unit(io: DeviceIO, spec: ChangeSpec, env: DeviceEnv, progress: Progress) -> None:
+    """The unit this session reached may be changed; name it when it is not the one the change
+    was sent to. A standby unit: `FailedOver`, nothing is sent to it."""
+    role, serial = unit_now(io, spec.entry.context)
+    other = serial is not None and progress.unit is not None and serial != progress.unit
+    if other:
+        note = (
+            f"the change went to unit {progress.unit}; after the failover {env.address} "
+            f"reached unit {serial} ({role.value if role else 'role unknown'})"
+        )
+        if note not in progress.notes:
+            progress.notes.append(note)
+    if role is Role.STANDBY and progress.role is not Role.STANDBY:
+        raise FailedOver(
+            f"{env.address} reaches a standby unit ({serial or 'serial unknown'}): nothing is "
+            "sent to it; the active unit has the change by replication"
         )
 
 
@@ -96,6 +118,10 @@ def _check_undone(spec: ChangeSpec, env: DeviceEnv, progress: Progress) -> str |
     """From a new session: as before (running, and startup when a save was tried); then the
     timer is cancelled. Returns what is wrong, or None."""
     with env.connect() as io:
+        try:
+            _active_unit(io, spec, env, progress)
+        except FailedOver as exc:
+            return f"the active unit could not be checked: {exc}"
         running = read_running(io, progress.facts, spec.entry.context)
         if not spec.undone.reached(audit_config(running)):
             return f"after the rollback the configuration is not {spec.undone.text}"

@@ -45,6 +45,7 @@ class Observed:
     startup: str | None
     verdict: ConfigVerdict
     bootvar: str | None = None  # `show bootvar`, read only where a timer could be armed
+    serial: str | None = None  # the unit's serial number (which unit of a pair got the change)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -85,6 +85,14 @@ def role_now(io: DeviceIO, facts: TrainFacts, context: str | None) -> Role | Non
     return _roles(io, facts, failover, [context])[context]
 
 
+def unit_now(io: DeviceIO, context: str | None) -> tuple[Role | None, str | None]:
+    """Which unit a session reached, and its role for the device (or context) now: after a
+    failover the same address may reach the other unit of the pair."""
+    found = identify(io)
+    role = found.role if context is None else context_roles(io, found, [context])[context]
+    return role, found.serial
+
+
 def context_roles(io: DeviceIO, found: Identity, contexts: list[str]) -> dict[str, Role | None]:
     """Each context's failover role, from the login (system) space (see `_roles`)."""
     return _roles(io, found.facts, found.failover, contexts)

@@ -106,28 +106,32 @@ def test_a_change_on_the_active_unit_is_replicated_and_saved_on_the_mate(
         assert mate["smtp_inspection"] == "none"
 
 
-def test_a_failover_mid_change_moves_the_address_and_leaves_both_units_as_they_were(
-    lab_factory: Any, tmp_path: Path
+FAIL_AFTER = {"pix63-pair": 1, "pix70-pair": 3, "asa-pair": 3}  # the line that removes SMTP
+
+
+@pytest.mark.parametrize("pair", list(PAIRS))
+def test_a_failover_mid_change_is_rolled_back_on_the_new_active_unit(
+    lab_factory: Any, tmp_path: Path, pair: str
 ) -> None:
-    # the third configuration line is `no inspect esmtp`: it lands, is replicated, then the
-    # unit fails over and the session to the pair's address is cut
-    lab = _lab(lab_factory, tmp_path, "asa-pair:failover_after_config=3")
-    result = _plan_and_apply(lab, tmp_path, "asa-pair")
-    assert result["exit"] != 0
-    device = next(d for d in result["devices"] if d["name"] == "asa-pair")
+    """The line that removes the inspection lands and is replicated, then the unit fails over:
+    the session to the pair's address is cut; the rollback goes to the address again, which
+    now reaches the other unit (active, with the change), never to the standby."""
+    lab = _lab(lab_factory, tmp_path, f"{pair}:failover_after_config={FAIL_AFTER[pair]}")
+    result = _plan_and_apply(lab, tmp_path, pair)
+    assert result["exit"] == 1
+    device = next(d for d in result["devices"] if d["name"] == pair)
     assert device["status"] == "rolled-back", device["reason"]
-    assert "  no inspect esmtp" in device["commands"]
+    # the record names both units: the one the change went to, and the one rolled back
+    (moved,) = [note for note in device["notes"] if "after the failover" in note]
+    assert "reached unit" in moved and "(active)" in moved
     status = lab.status()
     # the pair's address now reaches the secondary unit, which is active
-    assert (status["asa-pair"]["answering"], status["asa-pair"]["failover"]) == (
-        "asa-pair-stby",
-        "standby",
-    )
-    assert status["asa-pair-stby"]["failover"] == "active"
-    assert status["asa-pair"]["saves"] == status["asa-pair-stby"]["saves"] == 0
+    assert (status[pair]["answering"], status[pair]["failover"]) == (f"{pair}-stby", "standby")
+    assert status[f"{pair}-stby"]["failover"] == "active"
+    assert status[pair]["saves"] == status[f"{pair}-stby"]["saves"] == 0
     found = _audit(lab, tmp_path)
-    assert (found["asa-pair"]["role"], found["asa-pair"]["status"]) == ("active", "exposed")
-    assert (found["asa-pair-stby"]["role"], found["asa-pair-stby"]["status"]) == (
+    assert (found[pair]["role"], found[pair]["status"]) == ("active", "exposed")
+    assert (found[f"{pair}-stby"]["role"], found[f"{pair}-stby"]["status"]) == (
         "standby",
         "exposed",
     )

@@ -403,14 +403,17 @@ def test_someone_editing_during_the_change_is_never_saved(inventory: Path) -> No
     assert "logging timestamp" not in ctx_of(sim.device, None).startup
 
 
-def test_failover_during_the_change_stops_and_rolls_back(inventory: Path) -> None:
+def test_failover_during_the_change_sends_nothing_more_to_the_standby(inventory: Path) -> None:
+    """The unit went standby and the address still reaches it (its own address, not the
+    pair's): its mate, now active, has the change by replication. No undo line goes to the
+    standby (it would answer "Replication is NOT performed"): the device needs attention."""
     sim = make_sim(inventory, "lab-asa84", failover="active", faults={"failover_after_config": 2})
     entry = plan_for(sim)
     record = run(sim, apply_spec(entry, None))
-    assert record.status is Outcome.ROLLED_BACK, record
-    assert "failover" in record.reason
+    assert record.status is Outcome.NEEDS_ATTENTION, record
+    assert "failover" in record.reason and "nothing is sent to it" in record.reason
     assert record.commands == entry.commands[:3]  # stopped at the prompt that showed /stby
-    assert status_of(sim.device) is Status.EXPOSED and sim.device.counters.saves == 0
+    assert record.manual and sim.device.counters.saves == 0
 
 
 def test_failover_seen_only_in_show_failover_is_caught_before_the_save(inventory: Path) -> None:
@@ -418,9 +421,10 @@ def test_failover_seen_only_in_show_failover_is_caught_before_the_save(inventory
     sim = make_sim(inventory, "lab-pix63", failover="active", faults={"failover_after_config": 2})
     entry = plan_for(sim)
     record = run(sim, apply_spec(entry, None))
-    assert record.status is Outcome.ROLLED_BACK, record
-    assert "standby now" in record.reason
-    assert status_of(sim.device) is Status.EXPOSED and sim.device.counters.saves == 0
+    assert record.status is Outcome.NEEDS_ATTENTION, record
+    assert "standby now" in record.reason and "nothing is sent to it" in record.reason
+    assert record.commands == entry.commands  # nothing after the change itself
+    assert sim.device.counters.saves == 0
 
 
 def test_lost_session_without_timer_is_rolled_back(inventory: Path) -> None:
