@@ -8,7 +8,7 @@ exposure) and a finding is `{"line", "kind", "ports", "policy", "class", "map", 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
@@ -45,6 +45,9 @@ class Status(Enum):
     """Audit outcome of one device (or context); `error` is never shown as compliant."""
 
     EXPOSED = "exposed"
+    # running is compliant or tuned, the saved configuration is exposed: the next reload
+    # brings Mailguard back (counts as exposed everywhere)
+    UNSAVED = "unsaved"
     TUNED = "tuned"
     COMPLIANT = "compliant"
     ERROR = "error"
@@ -193,6 +196,23 @@ def device_label(name: str, context: str | None) -> str:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SavedSide:
+    """The audit of a device's saved (startup) configuration, beside its running one."""
+
+    status: Status
+    findings: tuple[Finding, ...] = ()
+    error: str | None = None
+    running: Status  # the running side's own verdict
+
+    def to_json(self) -> JsonDict:
+        return {
+            "status": self.status.value,
+            "findings": [f.to_json() for f in self.findings],
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DeviceResult:
     """The audit outcome of one device, or one context of a multiple-context device."""
 
@@ -206,6 +226,32 @@ class DeviceResult:
     error: str | None = None
     cut_off: str | None = None  # where the text ends, when it was cut off (exposed only)
     whole: str | None = None  # which rule decided that the text read was whole
+    saved: SavedSide | None = None  # the saved configuration's audit (live audits only)
+
+    @property
+    def running_status(self) -> Status:
+        """The verdict of the running configuration alone (what the mail flow sees now)."""
+        if self.status is Status.UNSAVED and self.saved is not None:
+            return self.saved.running
+        return self.status
+
+    def with_saved(self, verdict: ConfigVerdict) -> DeviceResult:
+        """This (running) result held against the saved configuration's audit: a fixed running
+        configuration over an exposed saved one is `unsaved`; a saved one that could not be
+        read leaves nothing fine (`error`); an exposed running one stays exposed."""
+        saved = SavedSide(
+            status=verdict.status,
+            findings=verdict.findings,
+            error=verdict.error,
+            running=self.status,
+        )
+        fixed = self.status in (Status.COMPLIANT, Status.TUNED)
+        if fixed and verdict.status is Status.ERROR:
+            reason = f"the saved configuration could not be read: {verdict.error}"
+            return replace(self, status=Status.ERROR, error=reason, saved=saved)
+        if fixed and verdict.status is Status.EXPOSED:
+            return replace(self, status=Status.UNSAVED, saved=saved)
+        return replace(self, saved=saved)
 
     @classmethod
     def from_verdict(
@@ -235,17 +281,21 @@ class DeviceResult:
         return device_label(self.name, self.context)
 
     def to_json(self) -> JsonDict:
-        return {
-            "name": self.name,
-            "context": self.context,
-            "platform": None if self.platform is None else self.platform.value,
-            "software": self.software,
-            "role": None if self.role is None else self.role.value,
-            "status": self.status.value,
-            "findings": [f.to_json() for f in self.findings],
-            "error": self.error,
-            "whole": self.whole,
-        } | ({"cut_off": True, "note": self.cut_off} if self.cut_off else {})
+        return (
+            {
+                "name": self.name,
+                "context": self.context,
+                "platform": None if self.platform is None else self.platform.value,
+                "software": self.software,
+                "role": None if self.role is None else self.role.value,
+                "status": self.status.value,
+                "findings": [f.to_json() for f in self.findings],
+                "error": self.error,
+                "whole": self.whole,
+            }
+            | ({"cut_off": True, "note": self.cut_off} if self.cut_off else {})
+            | ({} if self.saved is None else {"saved": self.saved.to_json()})
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -254,3 +304,4 @@ class Collected:
 
     result: DeviceResult
     config: str | None  # None when nothing was read (connection or login failed)
+    startup: str | None = None  # the saved configuration, where it was read (live audits)

@@ -125,7 +125,13 @@ FACTS: dict[Train, TrainFacts] = {
         startup_command="show configure",
         templates=_templates(disable="pix4_mailhost_disable.j2"),
     ),
-    Train.PIX_FIXUP: replace(_FIXUP, templates=_templates(disable="pix_fixup_disable.j2")),
+    # PIX up to 6.3 lists its saved configuration with `show configure` (Cisco's PIX command
+    # references; `show startup-config` came with 7.0): docs/device-behaviour.md
+    Train.PIX_FIXUP: replace(
+        _FIXUP,
+        startup_command="show configure",
+        templates=_templates(disable="pix_fixup_disable.j2"),
+    ),
     Train.FWSM_FIXUP: replace(
         _FIXUP, has_contexts=True, templates=_templates(disable="fwsm_fixup_disable.j2")
     ),

@@ -177,7 +177,7 @@ def _secrets(inventory: Inventory) -> Redactor:
 
 
 def _idle_reason(entry: PlanEntry) -> str | None:
-    if entry.commands:
+    if entry.commands or entry.save:  # the save alone: an `unsaved` device
         return None
     why = entry.notes[-1] if entry.notes else "the plan has no commands for it"
     return f"nothing to do: {why}"

@@ -77,6 +77,7 @@ class Progress:
     facts: TrainFacts
     role: Role | None = None  # the failover role before the change
     unit: str | None = None  # the serial number of the unit the change was sent to
+    standby_reached: bool = False  # after a failover the address reached a standby unit
     sent: list[str] = field(default_factory=list)
     started_change: bool = False
     timer: TimerRecord | None = None

@@ -108,6 +108,7 @@ def _active_unit(io: DeviceIO, spec: ChangeSpec, env: DeviceEnv, progress: Progr
         if note not in progress.notes:
             progress.notes.append(note)
     if role is Role.STANDBY and progress.role is not Role.STANDBY:
+        progress.standby_reached = True
         raise FailedOver(
             f"{env.address} reaches a standby unit ({serial or 'serial unknown'}): nothing is "
             "sent to it; the active unit has the change by replication"
@@ -152,7 +153,13 @@ def needs_attention(
     saved = "a save went through" if progress.saved else "nothing was saved"
     timer = "a dead-man reload is still scheduled" if progress.armed else "no reload is scheduled"
     state = f"state: {len(progress.sent)} line(s) sent, {saved}, {timer}"
-    steps = manual_steps(spec, address=env.address, sent=progress.sent, timer_armed=progress.armed)
+    steps = manual_steps(
+        spec,
+        address=env.address,
+        sent=progress.sent,
+        timer_armed=progress.armed,
+        standby=progress.standby_reached,
+    )
     record = record_for(spec, Outcome.NEEDS_ATTENTION, f"{reason}; {state}", progress)
     return replace(record, manual=steps)
 

@@ -23,9 +23,11 @@ from pixfix.apply.model import (
     Outcome,
     RunKind,
 )
+from pixfix.audit.verdict import audit_config
 from pixfix.model import ConfigVerdict, Platform, Role, Software
 from pixfix.parse.normalize import clean_capture, config_fingerprint
 from pixfix.parse.show import boot_images
+from pixfix.plan.entry import fix_is_all_unsaved
 from pixfix.platforms import REPORTING_LINE, UNSOLICITED
 
 _COMMENT = re.compile(r"^(?::|!|Cryptochecksum:)")
@@ -85,7 +87,7 @@ def has_unsaved_changes(observed: Observed) -> bool:
 
 def precheck(spec: ChangeSpec, observed: Observed, *, allow_unsaved: bool) -> Stop | None:
     """Checks 1-4 of the issue, in order: already done, drift, role, unsaved changes."""
-    if spec.done.reached(observed.verdict):
+    if spec.done.reached(observed.verdict) and _saved_too(spec, observed):
         status = (
             Outcome.ALREADY_COMPLIANT if spec.kind is RunKind.APPLY else Outcome.ALREADY_RESTORED
         )
@@ -116,13 +118,29 @@ def precheck(spec: ChangeSpec, observed: Observed, *, allow_unsaved: bool) -> St
     return None
 
 
+def _saved_too(spec: ChangeSpec, observed: Observed) -> bool:
+    """An apply is done only when the saved configuration is fixed too (else the next reload
+    undoes it: `unsaved`); a rollback is done when running is as before."""
+    if spec.kind is not RunKind.APPLY:
+        return True
+    return observed.startup is not None and spec.done.reached(audit_config(observed.startup))
+
+
 def _unsaved_is_ours(spec: ChangeSpec, observed: Observed) -> bool:
-    """Rolling back a device an apply was changing when it stopped: startup is still what it
-    was before, so the only unsaved difference is the apply's change (running was already
-    held against the change carried out: `reference`)."""
-    if spec.saved_before is None or observed.startup is None:
+    """The unsaved difference is one pixfix may save:
+
+    - rolling back a device an apply was changing when it stopped: startup is still what it
+      was before, so the only unsaved difference is the apply's change (running was already
+      held against the change carried out: `reference`);
+    - applying the save alone to an `unsaved` device: the saved configuration with the SMTP
+      fix is still exactly the running one.
+    """
+    if observed.startup is None:
         return False
-    return config_body(observed.startup) == config_body(spec.saved_before)
+    if spec.saved_before is not None:
+        return config_body(observed.startup) == config_body(spec.saved_before)
+    save_only = spec.kind is RunKind.APPLY and not spec.forward and bool(spec.save)
+    return save_only and fix_is_all_unsaved(observed.running, observed.startup, spec.entry.mode)
 
 
 def touched(lines: Iterable[str]) -> frozenset[str]:
@@ -273,12 +291,24 @@ def timer_choice(
 
 
 def manual_steps(
-    spec: ChangeSpec, *, address: str, sent: Sequence[str], timer_armed: bool
+    spec: ChangeSpec,
+    *,
+    address: str,
+    sent: Sequence[str],
+    timer_armed: bool,
+    standby: bool = False,
 ) -> tuple[str, ...]:
-    """What an engineer does by hand when pixfix cannot finish: check, undo, verify, never save."""
+    """What an engineer does by hand when pixfix cannot finish: check, undo, verify, never save.
+    `standby`: the address now reaches a standby unit, so the work is on its active mate."""
     undo = [f"    {line}" for line in spec.undo]
+    where = (
+        f"{address} now reaches a standby unit: connect to the active unit of {spec.label}'s "
+        "pair (it has the change by replication; send nothing to the standby)"
+        if standby
+        else f"connect to {spec.label} at {address}"
+    )
     steps = [
-        f"connect to {spec.label} at {address} and run: show running-config",
+        f"{where} and run: show running-config",
         f"lines sent before it stopped ({len(sent)}): " + " | ".join(s.strip() for s in sent),
         f"if the configuration is not {spec.undone.text}, send these lines:",
         *undo,

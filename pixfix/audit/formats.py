@@ -74,8 +74,9 @@ def render_audit(
 
 
 def audit_exit_code(results: Sequence[DeviceResult]) -> int:
-    """3 when some entry could not be audited (wins), 1 when some is exposed, else 0."""
+    """3 when some entry could not be audited (wins), 1 when some is exposed or unsaved,
+    else 0."""
     statuses = {result.status for result in results}
     if Status.ERROR in statuses:
         return 3
-    return 1 if Status.EXPOSED in statuses else 0
+    return 1 if statuses & {Status.EXPOSED, Status.UNSAVED} else 0

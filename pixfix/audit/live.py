@@ -1,8 +1,10 @@
 """Read one device (every context of it) and audit what was read. Never changes the device.
 
 Per device: `show version` (platform, train, context mode), `show failover` (role), then the
-configuration with the train's own command. A multiple-context system space is read context by
-context (`show context`, `changeto context X`, pager re-sent, `show running-config`).
+running and the saved configuration with the train's own commands (one round trip where the
+session allows it). A multiple-context system space is read context by context (`show context`,
+`changeto context X`, pager re-sent, both configurations). A running configuration that is
+fixed over a saved one that is not is `unsaved`: the next reload would bring Mailguard back.
 Whatever fails ends as that device's `error` result; nothing is ever reported as compliant
 without a configuration that was read whole.
 """
@@ -14,7 +16,6 @@ import logging
 from dataclasses import dataclass, field
 
 from pixfix.audit.reads import (
-    USUAL_CONFIG,
     back_to_system,
     context_roles,
     contexts_of,
@@ -62,30 +63,43 @@ def _read_device(io: DeviceIO, host: Host, options: CollectOptions) -> list[Coll
     found = identify(io, config_ahead=True)
     software, facts, role = found.software, found.facts, found.role
     if not software.multi_context:
-        text = found.running if found.running is not None else io.read(facts.config_command)
-        return [_result(host.name, None, role, software, text, options=options)]
+        if found.running is not None and found.startup is not None:
+            texts = [found.running, found.startup]
+        else:
+            texts = io.read_many([facts.config_command, facts.startup_command])
+        return [_result(host.name, None, role, software, texts, options=options)]
     names = contexts_of(io)
     if host.contexts is not None:
         names = [n for n in names if n in host.contexts]
     if not names:
         raise ParseError("multiple-context system space lists no context to audit")
     roles = context_roles(io, found, names)
-    results = [_read_context(io, host.name, name, roles[name], options) for name in names]
+    reads = [facts.config_command, facts.startup_command]
+    results = [
+        _read_context(io, host.name, name, roles[name], reads=reads, options=options)
+        for name in names
+    ]
     back_to_system(io)
     return results
 
 
 def _read_context(
-    io: DeviceIO, name: str, context: str, role: Role | None, options: CollectOptions
+    io: DeviceIO,
+    name: str,
+    context: str,
+    role: Role | None,
+    *,
+    reads: list[str],
+    options: CollectOptions,
 ) -> Collected:
     try:
-        text = in_context(io, context, [USUAL_CONFIG])[0]
+        texts = in_context(io, context, reads)
     except ContextRefused as exc:  # that context's error; the session is still usable
         log.info("%s/%s: %s", name, context, exc)
         error = DeviceResult(name=name, context=context, role=role, status=Status.ERROR,
                              error=_one_line(str(exc)))  # fmt: skip
         return Collected(result=error, config=None)
-    return _result(name, context, role, None, text, options=options)
+    return _result(name, context, role, None, texts, options=options)
 
 
 def _result(
@@ -93,14 +107,18 @@ def _result(
     context: str | None,
     role: Role | None,
     software: Software | None,
-    text: str,
+    texts: list[str],
     *,
     options: CollectOptions,
 ) -> Collected:
+    """The running configuration's verdict, held against the saved one's (`unsaved`)."""
+    text, startup = texts
     if options.save_config is not None:
         options.save_config(name, context, text)
     verdict = audit_config(text)
     result = DeviceResult.from_verdict(name, verdict, context=context, role=role)
+    if result.status is not Status.ERROR:
+        result = result.with_saved(audit_config(startup))
     if result.platform is None and software is not None:
         result = dataclasses.replace(result, platform=software.platform, software=software.version)
-    return Collected(result=result, config=text)
+    return Collected(result=result, config=text, startup=startup)

@@ -36,6 +36,7 @@ CONTEXTS = "show context"
 BOOTVAR = "show bootvar"
 SYSTEM = "changeto system"
 USUAL_CONFIG = "show running-config"  # every SSH train's configuration command
+USUAL_STARTUP = "show startup-config"  # and its saved configuration's
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,6 +47,7 @@ class Identity:
     facts: TrainFacts
     failover: FailoverState | None  # None where the train has no `show failover`
     running: str | None = None  # the running configuration, when it was read ahead
+    startup: str | None = None  # the saved configuration, when it was read ahead with it
     serial: str | None = None  # `Serial Number:` of `show version` (None where not printed)
 
     @property
@@ -56,23 +58,25 @@ class Identity:
 
 
 def identify(io: DeviceIO, *, config_ahead: bool = False) -> Identity:
-    """Version and role; with `config_ahead`, the running configuration in the same round trip.
+    """Version and role; with `config_ahead`, the running and saved configurations in the same
+    round trip.
 
-    The configuration is typed ahead only where reads cost one round trip together, and kept
-    only when it is the train's own command on a single-context device.
+    The configurations are typed ahead only where reads cost one round trip together, and kept
+    only when they are the train's own commands on a single-context device.
     """
-    ahead = [USUAL_CONFIG] if config_ahead and io.pipelines else []
+    ahead = [USUAL_CONFIG, USUAL_STARTUP] if config_ahead and io.pipelines else []
     replies = io.read_many([VERSION, FAILOVER, *ahead])
     software = parse_show_version(replies[0])
     facts = FACTS[software.train]
     failover = failover_state(replies[1]) if facts.has_failover_show else None
-    usable = bool(ahead) and facts.config_command == USUAL_CONFIG and not software.multi_context
-    running = replies[2] if usable else None
+    usable = bool(ahead) and not software.multi_context
+    usual = (facts.config_command, facts.startup_command) == (USUAL_CONFIG, USUAL_STARTUP)
     return Identity(
         software=software,
         facts=facts,
         failover=failover,
-        running=running,
+        running=replies[2] if usable and usual else None,
+        startup=replies[3] if usable and usual else None,
         serial=serial_number(replies[0]),
     )
 

@@ -41,6 +41,7 @@ CLEARTEXT = "telnet"
 
 _STATUS_STYLE = {
     Status.EXPOSED: "bold red",
+    Status.UNSAVED: "bold red",
     Status.TUNED: "yellow",
     Status.COMPLIANT: "green",
     Status.ERROR: "bold magenta",
@@ -142,10 +143,17 @@ def _cells(view: AuditView, result: DeviceResult) -> list[str]:
         _software_text(result),
         result.role.value if result.role else "",
         result.status.value,
-        "\n".join(finding_text(finding) for finding in result.findings),
+        "\n".join([*map(finding_text, result.findings), *_saved_lines(result)]),
         result.error or "",
         *(display(extra.get(column)) for column in view.columns),
     ]
+
+
+def _saved_lines(result: DeviceResult) -> list[str]:
+    """An unsaved entry's other side: what the saved configuration would bring back."""
+    if result.status is not Status.UNSAVED or result.saved is None:
+        return []
+    return [f"saved: {finding_text(finding)}" for finding in result.saved.findings]
 
 
 def render_table(view: AuditView, *, color: bool, width: int | None) -> str:
@@ -202,7 +210,7 @@ def render_csv(view: AuditView) -> str:
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    header = [*DEVICE_KEYS[:6], *FINDING_KEYS, "error", *view.columns]
+    header = [*DEVICE_KEYS[:6], "side", *FINDING_KEYS, "error", *view.columns]
     writer.writerow([csv_cell(name) for name in header])
     for result in view.results:
         device = [
@@ -213,10 +221,19 @@ def render_csv(view: AuditView) -> str:
         ]
         extra = view.extra_of(result)
         extras = [display(extra.get(column)) for column in view.columns]
-        for finding in result.findings or (None,):
-            row = [*device, result.status.value, *_finding_cells(finding), result.error or ""]
-            writer.writerow([csv_cell(cell) for cell in [*row, *extras]])
+        for side, finding in _sided_findings(result):
+            row = [*device, result.status.value, side, *_finding_cells(finding)]
+            writer.writerow([csv_cell(cell) for cell in [*row, result.error or "", *extras]])
     return buffer.getvalue()
+
+
+def _sided_findings(result: DeviceResult) -> list[tuple[str, Finding | None]]:
+    """Each finding with the configuration it is in (an unsaved entry's saved side too); an
+    entry without findings gets one row."""
+    rows: list[tuple[str, Finding | None]] = [("running", f) for f in result.findings]
+    if result.status is Status.UNSAVED and result.saved is not None:
+        rows += [("saved", f) for f in result.saved.findings]
+    return rows or [("", None)]
 
 
 def _software_cells(result: DeviceResult) -> list[str]:
@@ -244,6 +261,11 @@ def _testcase(suite: ET.Element, result: DeviceResult, extra: Mapping[str, objec
         lines = "; ".join(dict.fromkeys(f.line for f in result.findings if f.exposing))
         message = "SMTP inspection breaks ESMTP" + (f": {lines}" if lines else "")
         ET.SubElement(case, "failure", message=xml_text(message), type="exposed").text = details
+    elif result.status is Status.UNSAVED and result.saved is not None:
+        lines = "; ".join(dict.fromkeys(f.line for f in result.saved.findings if f.exposing))
+        message = f"fixed in the running configuration only; the saved one has: {lines}"
+        saved = xml_text(_finding_lines(result.saved.findings))
+        ET.SubElement(case, "failure", message=xml_text(message), type="unsaved").text = saved
     elif result.status is Status.ERROR:
         message = xml_text(result.error or "could not be audited")
         ET.SubElement(case, "error", message=message, type="error").text = message
@@ -257,7 +279,7 @@ def render_junit(view: AuditView) -> str:
     counts = audit_summary(view.results)
     totals = {
         "tests": str(counts["total"]),
-        "failures": str(counts[Status.EXPOSED.value]),
+        "failures": str(counts[Status.EXPOSED.value] + counts[Status.UNSAVED.value]),
         "errors": str(counts[Status.ERROR.value]),
         "skipped": "0",
     }
@@ -286,6 +308,17 @@ def _exposed_section(result: DeviceResult) -> list[str]:
     ]
 
 
+def _unsaved_section(label: str, findings: Sequence[Finding]) -> list[str]:
+    """The lines the saved configuration still has (a reload brings them back)."""
+    exposing = [f.line for f in findings if f.exposing] or [f.line for f in findings]
+    return [
+        "",
+        f"### {markdown_text(label)} (unsaved: the saved configuration has)",
+        "",
+        markdown_code_block(dict.fromkeys(exposing)),
+    ]
+
+
 def render_markdown(view: AuditView) -> str:
     """A summary line, a table of every entry, then the exact lines of each exposed entry."""
     header = [markdown_text(column) for column in (*COLUMNS, *view.columns)]
@@ -299,4 +332,6 @@ def render_markdown(view: AuditView) -> str:
     for result in view.results:
         if result.status is Status.EXPOSED:
             lines.extend(_exposed_section(result))
+        elif result.status is Status.UNSAVED and result.saved is not None:
+            lines.extend(_unsaved_section(result.label, result.saved.findings))
     return "\n".join(lines) + "\n"

@@ -363,7 +363,7 @@ _PRIV_COMMANDS: list[tuple[list[str], Handler, frozenset[Family]]] = [
     *_USER_COMMANDS,
     (["disable"], _disable, _ALL),
     (["show", "running-config"], _show_running, _SHOW_RUN),
-    (["show", "startup-config"], _show_startup, _SHOW_RUN),
+    (["show", "startup-config"], _show_startup, _MPF),  # PIX <= 6.3: `show configure`
     (["show", "configure"], _show_startup, _PIX),
     (["write", "terminal"], _write_terminal, _ALL),
     (["write", "memory"], _write_memory, _ALL),

@@ -4,6 +4,8 @@ What a device gets:
 
 - `error`: not planned (`planned` false), with the audit's reason.
 - `compliant` or `tuned`: no commands, and a note saying so.
+- `unsaved` (the running configuration has the fix, the saved one has not): the save alone,
+  when nothing but the fix differs; otherwise not planned, the other pending lines shown.
 - a standby unit: no commands, and a note to change the active unit (a configured standby
   does not replicate to the active: `Configuration Replication is NOT performed`).
 - `exposed`: the commands of its train's template for the mode (`disable`, the KB's fix; or
@@ -20,6 +22,7 @@ is an input error (`TemplateError`) and stops the plan.
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -28,27 +31,19 @@ from pathlib import Path
 
 from pixfix.audit.verdict import audit_config, verdict_from_parsed
 from pixfix.errors import DeviceError, PlanError
-from pixfix.model import DeviceResult, Finding, FindingKind, Role, Status, Train
+from pixfix.model import DeviceResult, Finding, Role, Status, Train
 from pixfix.parse.config import ParsedConfig, config_software, parse_config
 from pixfix.parse.normalize import config_fingerprint
 from pixfix.plan.guard import Section, rejections, unsafe_values
 from pixfix.plan.model import DeviceMeta, Mode, PlanEntry, Reload
 from pixfix.plan.predict import normal_config, predict
-from pixfix.plan.render import (
-    FixupTarget,
-    InspectTarget,
-    MailhostTarget,
-    TemplateVars,
-    render_lines,
-)
+from pixfix.plan.render import TemplateVars, render_lines
+from pixfix.plan.targets import TUNE_MAP, named_values, template_vars
 from pixfix.platforms import FACTS, rollback_template, tune_capable
 
 __all__ = ["TUNE_MAP", "DeviceMeta", "Mode", "PlanEntry", "Reload", "plan_entry"]
 
 logger = logging.getLogger(__name__)
-
-TUNE_MAP = "PIXFIX-ESMTP"
-"""Name of the ESMTP inspect map tune mode defines (and its rollback removes)."""
 
 
 def plan_entry(
@@ -59,12 +54,16 @@ def plan_entry(
     mode: Mode,
     reload: Reload,
     templates: Path | None = None,
+    saved: str | None = None,
 ) -> PlanEntry:
-    """The plan of one device or context; `templates` is a site's remediation folder."""
+    """The plan of one device or context; `templates` is a site's remediation folder; `saved`
+    the saved configuration read beside `config` (live audits), for an `unsaved` device."""
     base = _base(result, config, meta, mode)
     settled = _without_changes(base, result, meta)
     if settled is not None:
         return settled
+    if result.status is Status.UNSAVED:
+        return _save_only(base, saved)
     try:
         return _remediate(base, result, meta, reload=reload, templates=templates)
     except (PlanError, DeviceError) as exc:
@@ -88,6 +87,54 @@ def _without_changes(base: PlanEntry, result: DeviceResult, meta: DeviceMeta) ->
     if result.status is Status.TUNED:
         return _noted(base, "already tuned: ESMTP inspection shows the banner and allows TLS")
     return None
+
+
+def _save_only(base: PlanEntry, saved: str | None) -> PlanEntry:
+    """`unsaved`: the running configuration has the fix and the saved one has not. The plan is
+    the save alone when the saved configuration with the SMTP fix is the running one; any other
+    difference is someone's pending edits, which a save would make permanent: nothing is
+    planned, and the notes show them."""
+    software = config_software(base.before or "")
+    if saved is None or base.before is None or software is None:
+        return _not_planned(base, "not planned: unsaved, and the saved configuration was not kept")
+    if not fix_is_all_unsaved(base.before, saved, base.mode):
+        return _not_planned(
+            base,
+            "not planned: unsaved, and the running configuration differs from the saved one by "
+            "more than the SMTP fix; save or discard those edits first: "
+            + "; ".join(unsaved_lines(saved, base.before)),
+        )
+    change = [] if base.context is None else [f"changeto context {base.context}"]
+    note = (
+        "unsaved: the running configuration has the fix, the saved one has not (a reload would "
+        "bring SMTP inspection back); nothing else differs: the plan is the save alone"
+    )
+    return replace(_noted(base, note), save=(*change, FACTS[software.train].save_command))
+
+
+def fix_is_all_unsaved(running: str, saved: str, mode: Mode) -> bool:
+    """Whether the saved configuration with pixfix's fix (in `mode`, else the other mode) is
+    exactly the running one: then saving keeps nothing but the fix."""
+    verdict = audit_config(saved)
+    if verdict.status is not Status.EXPOSED:
+        return False
+    result = DeviceResult.from_verdict("saved", verdict)
+    wanted = config_fingerprint(running)
+    for each in dict.fromkeys((mode, Mode.DISABLE, Mode.TUNE)):
+        entry = plan_entry(result, saved, _SAVED, mode=each, reload=Reload.NEVER)
+        if entry.commands and entry.after and config_fingerprint(entry.after) == wanted:
+            return True
+    return False
+
+
+def unsaved_lines(saved: str, running: str, limit: int = 10) -> list[str]:
+    """The lines running and saved configurations differ by (`+` running only, `-` saved only)."""
+    old, new = normal_config(saved).splitlines(), normal_config(running).splitlines()
+    changed = [line.rstrip() for line in difflib.ndiff(old, new) if line[:2] in ("- ", "+ ")]
+    return changed[:limit] + ([f"... {len(changed) - limit} more"] if len(changed) > limit else [])
+
+
+_SAVED = DeviceMeta(transport="ssh")
 
 
 def _unplannable(base: PlanEntry, result: DeviceResult) -> str | None:
@@ -155,8 +202,8 @@ def _remediate(
     parsed = parse_config(before)
     _check_matches_audit(parsed, result)
     mode, notes = _mode_for(parsed, base.mode)
-    values = _template_vars(result, parsed, mode)
-    bad = unsafe_values(_named_values(values))
+    values = template_vars(result, parsed, mode)
+    bad = unsafe_values(named_values(values))
     if bad:
         return _not_planned(base, "not planned: rejected by the guard: " + "; ".join(bad))
     lines = _render(values, mode, parsed.train, reload=reload, templates=templates)
@@ -253,48 +300,6 @@ def _mode_for(parsed: ParsedConfig, mode: Mode) -> tuple[Mode, list[str]]:
             "that the rollback cannot remove a map pixfix did not create"
         ]
     return mode, []
-
-
-def _template_vars(result: DeviceResult, parsed: ParsedConfig, mode: Mode) -> TemplateVars:
-    """Targets from the findings: every active one to disable, the exposing ones to tune."""
-    chosen = [f for f in result.findings if mode is Mode.DISABLE or f.exposing]
-    inspects = {
-        (f.line, f.policy, f.class_name): InspectTarget(
-            line=f.line,
-            policy=f.policy or "",
-            class_name=f.class_name or "",
-            protocol=f.line.split()[1],
-            map_name=f.map_name,
-        )
-        for f in chosen
-        if f.kind is FindingKind.INSPECT
-    }
-    return TemplateVars(
-        context=result.context,
-        fixups=tuple(
-            FixupTarget(line=f.line, ports=f.line.rsplit(maxsplit=1)[-1])
-            for f in chosen
-            if f.kind is FindingKind.FIXUP
-        ),
-        mailhosts=tuple(
-            MailhostTarget(line=f.line, args=f.line.split(maxsplit=1)[1])
-            for f in chosen
-            if f.kind is FindingKind.MAILHOST
-        ),
-        inspects=tuple(inspects.values()),
-        tune_map=TUNE_MAP,
-        software=parsed.software.version,
-    )
-
-
-def _named_values(values: TemplateVars) -> list[tuple[str, str]]:
-    """Every name that reaches a template from an inventory or a configuration."""
-    named = [("context", values.context)] if values.context is not None else []
-    for inspect in values.inspects:
-        named += [("policy-map", inspect.policy), ("class", inspect.class_name)]
-        named += [("inspect map", inspect.map_name)] if inspect.map_name else []
-    named += [("mailhost", host.args) for host in values.mailhosts]
-    return named
 
 
 def _verified(

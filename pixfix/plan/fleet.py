@@ -80,7 +80,7 @@ def _meta(host: Host, collected: Collected) -> DeviceMeta:
 
 def plan_devices(inputs: Sequence[Planned], *, mode: Mode, reload: Reload) -> list[PlannedDevice]:
     """Each device planned, and kept with its metadata and text for the report, in input order."""
-    jobs = [(c.result, c.config, meta, mode, reload) for c, meta in inputs]
+    jobs = [(c.result, c.config, c.startup, meta, mode, reload) for c, meta in inputs]
     workers = min(os.cpu_count() or 1, 8)
     if len(jobs) < _PARALLEL_FROM or workers < 2:
         entries = [_plan_one(job) for job in jobs]
@@ -89,14 +89,21 @@ def plan_devices(inputs: Sequence[Planned], *, mode: Mode, reload: Reload) -> li
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             entries = list(pool.map(_plan_one, jobs, chunksize=max(1, len(jobs) // (workers * 4))))
     return [
-        PlannedDevice(entry=entry, meta=meta, config=c.config)
+        PlannedDevice(entry=entry, meta=meta, config=c.config, saved=_kept_saved(entry, c))
         for entry, (c, meta) in zip(entries, inputs, strict=True)
     ]
 
 
-def _plan_one(job: tuple[DeviceResult, str | None, DeviceMeta, Mode, Reload]) -> PlanEntry:
-    result, config, meta, mode, reload = job
-    return plan_entry(result, config, meta, mode=mode, reload=reload)
+def _kept_saved(entry: PlanEntry, collected: Collected) -> str | None:
+    """The saved configuration, kept beside the backup where the plan depends on it."""
+    return collected.startup if entry.status is Status.UNSAVED else None
+
+
+def _plan_one(
+    job: tuple[DeviceResult, str | None, str | None, DeviceMeta, Mode, Reload],
+) -> PlanEntry:
+    result, config, saved, meta, mode, reload = job
+    return plan_entry(result, config, meta, mode=mode, reload=reload, saved=saved)
 
 
 def write_plan(request: PlanRequest, devices: Sequence[PlannedDevice]) -> Written:

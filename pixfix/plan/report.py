@@ -28,7 +28,7 @@ from pixfix.parse.config import config_software
 from pixfix.plan.approval import sha256_hex
 from pixfix.plan.entry import DeviceMeta, PlanEntry
 from pixfix.resources import templates_dir
-from pixfix.store.plan_dir import PlanFiles
+from pixfix.store.plan_dir import SAVED_SUFFIX, PlanFiles
 from pixfix.text import markdown_text, strip_control
 
 _BACKTICKS = re.compile("`+")
@@ -69,6 +69,7 @@ class PlannedDevice:
     entry: PlanEntry
     meta: DeviceMeta
     config: str | None  # the configuration as read: the backup
+    saved: str | None = None  # an `unsaved` device's saved configuration: `<stem>.saved.cfg`
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -342,7 +343,8 @@ def plan_files(header: PlanHeader, devices: Sequence[PlannedDevice]) -> PlanFile
         plan_json=document,
         report_md=render_plan_markdown(view),
         report_html=render_plan_html(view),
-        backups={stem: _as_file(d.config or "") for stem, d in read},
+        backups={stem: _as_file(d.config or "") for stem, d in read}
+        | {f"{stem}{SAVED_SUFFIX}": _as_file(d.saved) for stem, d in read if d.saved is not None},
         diffs={stem: d.entry.diff() for stem, d in read},
     )
 

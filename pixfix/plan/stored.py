@@ -24,7 +24,7 @@ from pixfix.parse.normalize import config_fingerprint
 from pixfix.plan.entry import DeviceMeta, plan_entry
 from pixfix.plan.guard import Section, rejections
 from pixfix.plan.model import Mode, PlanEntry, Reload
-from pixfix.store.plan_dir import BACKUPS
+from pixfix.store.plan_dir import BACKUPS, SAVED_SUFFIX
 
 
 def _text(item: Mapping[str, Any], key: str, where: str) -> str:
@@ -158,12 +158,25 @@ def _entry_problem(plan_dir: Path, entry: PlanEntry, mode: Mode, reload: Reload)
         refused = rejections(software.train, section, _lines_of(entry, name), context=entry.context)
         if refused and _lines_of(entry, name):
             return f"{name} rejected by the guard: {refused[0]}"
-    return _remade_difference(entry, config, mode, reload)
+    saved = _kept(plan_dir, f"{entry.stem}{SAVED_SUFFIX}")
+    return _remade_difference(entry, config, saved, mode, reload)
 
 
-def _remade_difference(entry: PlanEntry, config: str, mode: Mode, reload: Reload) -> str | None:
+def _kept(plan_dir: Path, name: str) -> str | None:
+    try:
+        return (plan_dir / BACKUPS / f"{name}.cfg").read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def _remade_difference(
+    entry: PlanEntry, config: str, saved: str | None, mode: Mode, reload: Reload
+) -> str | None:
     result = DeviceResult.from_verdict(entry.name, audit_config(config), context=entry.context)
-    remade = plan_entry(result, config, DeviceMeta(transport="ssh"), mode=mode, reload=reload)
+    if saved is not None and entry.status is Status.UNSAVED:
+        result = result.with_saved(audit_config(saved))
+    meta = DeviceMeta(transport="ssh")
+    remade = plan_entry(result, config, meta, mode=mode, reload=reload, saved=saved)
     for name, _ in _SECTIONS:
         stored, made = _lines_of(entry, name), _lines_of(remade, name)
         if stored != made:

@@ -169,8 +169,8 @@ def status_at_port(result: DeviceResult, mx_port: int) -> Status:
     covers the mx port (`inspect esmtp` with the default map on 587, a tuned map on 25), is tuned
     for the mx.
     """
-    if result.status is not Status.EXPOSED:
-        return result.status
+    if result.running_status is not Status.EXPOSED:
+        return result.running_status  # the probe sees the running side (`unsaved` included)
     exposing = [finding.ports for finding in result.findings if finding.exposing]
     if not covers(exposing, mx_port) and covers(_finding_ports(result), mx_port):
         return Status.TUNED

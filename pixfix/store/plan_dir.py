@@ -36,6 +36,7 @@ RUN_FILE = "result.json"
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
 BACKUPS = "backups"
+SAVED_SUFFIX = ".saved"  # backups/<stem>.saved.cfg: the saved configuration of an unsaved device
 DIFFS = "diffs"
 _UNSAFE_NAME = re.compile(r"[^\w.@+-]")
 

@@ -22,12 +22,15 @@ from labtools import asa_units, run_pixfix, start_pixfix, wait_held
 pytestmark = pytest.mark.timeout(300)
 
 UNITS = ("a1", "a2", "a3")
-STEPS = {  # the step of a1's change at which the signal arrives: the command held there
-    "before-send": "configure terminal",
-    "mid-send": "no inspect esmtp",
-    "after-send-before-verify": "show failover#2",  # the verifying session's first read
-    "after-verify-before-save": "write memory",
-    "after-save": "show startup-config#2",  # the read that checks the save
+# The step of a1's change at which the signal arrives: the command held there (`#N`: its N-th
+# time since the lab started; the plan's audit reads each once, apply's first reads once more),
+# and the last line typed to a1 by then.
+STEPS = {
+    "before-send": ("configure terminal", "configure terminal"),
+    "mid-send": ("no inspect esmtp", "  no inspect esmtp"),
+    "after-send-before-verify": ("show failover#3", "end"),  # the verifying session's first read
+    "after-verify-before-save": ("write memory", "write memory"),
+    "after-save": ("show startup-config#3", "write memory"),  # the read that checks the save
 }
 
 
@@ -60,6 +63,13 @@ def _release(lab: Any) -> None:
     assert lab.cli("lab", "release", "a1").returncode == 0
 
 
+def _typed_to_a1(folder: Path) -> list[str]:
+    """The lines typed to a1 so far, from the running apply's journal."""
+    (run,) = (folder / "runs").iterdir()
+    entries = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    return [e["send"] for e in entries if e.get("device") == "a1" and "send" in e]
+
+
 def _run_dir(folder: Path) -> Path:
     (run,) = (folder / "runs").iterdir()
     return run
@@ -90,9 +100,11 @@ def _rolled_back(lab: Any, folder: Path, run: Path) -> dict[str, str]:
 def test_one_signal_finishes_the_device_in_flight_and_starts_no_other(
     lab_factory: Any, tmp_path: Path, step: str, signum: signal.Signals
 ) -> None:
-    lab = _lab(lab_factory, tmp_path, STEPS[step])
+    held, last = STEPS[step]
+    lab = _lab(lab_factory, tmp_path, held)
     apply = _start_apply(lab, tmp_path, _planned(lab, tmp_path))
     _wait_held(lab, apply)
+    assert _typed_to_a1(tmp_path)[-1] == last  # the step is the one named
     apply.send_signal(signum)
     time.sleep(0.3)  # the signal is handled while a1 is still held
     _release(lab)
@@ -116,9 +128,11 @@ def test_one_signal_finishes_the_device_in_flight_and_starts_no_other(
 def test_a_second_signal_stops_at_once_and_the_record_says_what_may_be_half_changed(
     lab_factory: Any, tmp_path: Path, step: str
 ) -> None:
-    lab = _lab(lab_factory, tmp_path, STEPS[step])
+    held, last = STEPS[step]
+    lab = _lab(lab_factory, tmp_path, held)
     apply = _start_apply(lab, tmp_path, _planned(lab, tmp_path))
     _wait_held(lab, apply)
+    assert _typed_to_a1(tmp_path)[-1] == last  # the step is the one named
     apply.send_signal(signal.SIGINT)
     time.sleep(0.3)
     apply.send_signal(signal.SIGINT)
@@ -132,6 +146,13 @@ def test_a_second_signal_stops_at_once_and_the_record_says_what_may_be_half_chan
     assert a1["status"] == "interrupted"
     assert any(line.strip() == "no inspect esmtp" for line in a1["commands"])
     _release(lab)  # the held line is carried out on the unit all the same
+    # a fix that landed and was not saved is `unsaved`, never `compliant`
+    after = {
+        "mid-send": "unsaved",
+        "after-verify-before-save": "compliant",
+        "after-save": "compliant",
+    }
+    assert _audit(lab, tmp_path)["a1"] == after[step]
     shown = _shown(lab, tmp_path, run)
     assert "a1: interrupted" in shown and f"pixfix rollback {run}" in shown
     assert "a2: not-started" in shown
@@ -142,7 +163,7 @@ def test_a_second_signal_stops_at_once_and_the_record_says_what_may_be_half_chan
 def test_after_kill_9_show_names_the_device_in_flight_and_rollback_undoes_it(
     lab_factory: Any, tmp_path: Path
 ) -> None:
-    lab = _lab(lab_factory, tmp_path, STEPS["after-verify-before-save"])
+    lab = _lab(lab_factory, tmp_path, STEPS["after-verify-before-save"][0])
     apply = _start_apply(lab, tmp_path, _planned(lab, tmp_path))
     _wait_held(lab, apply)
     apply.kill()

@@ -100,12 +100,20 @@ def test_exit_code_error_wins_over_exposed(results: list[DeviceResult], code: in
 def test_summary_counts_every_status_and_has_no_exit_code() -> None:
     assert audit_summary(FLEET) == {
         "exposed": 2,
+        "unsaved": 0,
         "tuned": 1,
         "compliant": 1,
         "error": 1,
         "total": 5,
     }
-    assert audit_summary([]) == {"exposed": 0, "tuned": 0, "compliant": 0, "error": 0, "total": 0}
+    assert audit_summary([]) == {
+        "exposed": 0,
+        "unsaved": 0,
+        "tuned": 0,
+        "compliant": 0,
+        "error": 0,
+        "total": 0,
+    }
 
 
 def test_json_shape_is_the_contract() -> None:
@@ -189,9 +197,10 @@ def test_csv_has_one_row_per_finding_and_one_per_device_without_findings() -> No
     assert rows[2]["class"] == "mail"
     assert rows[5]["error"] == "cannot connect: refused"
     assert list(rows[0]) == [
-        *("name", "context", "platform", "software", "role", "status"),
+        *("name", "context", "platform", "software", "role", "status", "side"),
         *("line", "kind", "ports", "policy", "class", "map", "scope", "error"),
     ]
+    assert [row["side"] for row in rows] == ["running"] * 4 + [""] * 2
 
 
 def test_csv_neutralises_formulas_from_device_data() -> None:
