@@ -39,7 +39,8 @@ from typing import Any
 
 import yaml
 
-READS = ("show version", "show failover", "show running-config")
+# the reads of `pixfix audit` on a single-context ASA: identity, role, running and saved config
+READS = ("show version", "show failover", "show running-config", "show startup-config")
 TOOLS = ("pixfix", "nornir", "bare")
 SMTP_OFFSET = 5000  # the lab's SMTP endpoints sit at base + 5000 + i
 
@@ -124,7 +125,7 @@ def results_of_replies(stdout: str) -> dict[str, dict[str, Any]]:
     from pixfix.audit.verdict import audit_config
     from pixfix.model import DeviceResult, Status
     from pixfix.parse.config import parse_show_version
-    from pixfix.platforms import failover_role
+    from pixfix.parse.show import failover_state
 
     out: dict[str, dict[str, Any]] = {}
     for name, replies in json.loads(stdout).items():
@@ -133,8 +134,10 @@ def results_of_replies(stdout: str) -> dict[str, dict[str, Any]]:
         else:
             software = parse_show_version(replies["show version"])
             verdict = audit_config(replies["show running-config"])
-            role = failover_role(replies["show failover"])
+            role = failover_state(replies["show failover"]).role
             result = DeviceResult.from_verdict(name, verdict, role=role)
+            if result.status is not Status.ERROR:
+                result = result.with_saved(audit_config(replies["show startup-config"]))
             if result.platform is None:
                 result = dataclasses.replace(
                     result, platform=software.platform, software=software.version
