@@ -200,6 +200,7 @@ def configure_logging(options: LogOptions, stream: TextIO | None = None) -> None
     """
     if options.no_color:
         os.environ["NO_COLOR"] = "1"
+    quiet_disconnects()
     root = logging.getLogger()
     for handler in [h for h in root.handlers if getattr(h, _OURS, False)]:
         root.removeHandler(handler)
@@ -218,6 +219,26 @@ def configure_logging(options: LogOptions, stream: TextIO | None = None) -> None
         logging.getLogger(name).setLevel(third_party_level(options))
 
 
+class _DisconnectNoise(logging.Filter):
+    """paramiko's transport thread logs `Socket exception: Broken pipe (32)` (or `Bad file
+    descriptor (9)`, `Connection reset by peer (104)`) at ERROR when a session is closed under
+    it: nothing a user caused or can act on (a lost session reaches pixfix as an exception, and
+    is that device's outcome). Such records go down to DEBUG: seen with -vvv only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.DEBUG and record.getMessage().startswith("Socket exception:"):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
+def quiet_disconnects() -> None:
+    """Install `_DisconnectNoise` on paramiko's transport logger (once)."""
+    transport = logging.getLogger("paramiko.transport")
+    if not any(isinstance(f, _DisconnectNoise) for f in transport.filters):
+        transport.addFilter(_DisconnectNoise())
+
+
 def _handler(handler: logging.Handler, level: int) -> logging.Handler:
     handler.setLevel(level)
     handler.addFilter(HostFilter())
@@ -226,9 +247,11 @@ def _handler(handler: logging.Handler, level: int) -> logging.Handler:
 
 
 def _file_handler(path: Path) -> logging.Handler:
-    """Appends to `path`, created 0600: a log may quote configurations and device replies."""
+    """Appends to `path`, made 0600 before anything is written (created so, or an existing
+    file tightened): a log may quote configurations and device replies."""
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        os.chmod(path, 0o600)  # an existing file keeps its mode otherwise (0644: readable)
         return logging.FileHandler(path, mode="a", encoding="utf-8")
     except OSError as exc:
         raise InputError(f"--log-file {path}: cannot open: {exc.strerror}") from exc

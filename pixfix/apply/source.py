@@ -21,7 +21,7 @@ from pixfix.apply.model import Outcome
 from pixfix.errors import InputError, PredictError
 from pixfix.parse.config import config_software
 from pixfix.parse.normalize import config_fingerprint
-from pixfix.plan.approval import Approval, ApprovalCheck, load_approvals, sha256_hex
+from pixfix.plan.approval import Approval, ApprovalCheck, load_approvals, person_key, sha256_hex
 from pixfix.plan.model import PlanEntry
 from pixfix.plan.predict import predict
 from pixfix.plan.stored import entries_of, entry_from_json, not_as_made, optional_text
@@ -60,7 +60,7 @@ def approval_refusal(check: ApprovalCheck, require: int) -> str | None:
             f"plan.json has changed since {names} approved it (its sha256 is now "
             f"{check.plan_sha256}): refusing to apply; make the plan again"
         )
-    signers = {a.by.casefold(): a.by for a in check.matching}
+    signers = {person_key(a.by): a.by for a in check.matching}
     if len(signers) < require:
         who = ", ".join(signers.values())
         return f"plan {check.plan_id} has {len(signers)} approval(s) ({who}); {require} required"

@@ -24,7 +24,7 @@ from pixfix.apply.command import (
 )
 from pixfix.apply.report import console_text
 from pixfix.apply.run import Effects
-from pixfix.cli.options import host_key_options
+from pixfix.cli.options import FiniteFloatRange, host_key_options, note, quiet_asked
 from pixfix.errors import InputError
 from pixfix.fleet import reporter_for
 
@@ -73,14 +73,14 @@ _SHARED_OPTIONS = [
     click.option("--workers", type=click.IntRange(1, 500), default=10, show_default=True),
     click.option(
         "--timeout",
-        type=click.FloatRange(1, 3600),
+        type=FiniteFloatRange(1, 3600),
         default=30.0,
         show_default=True,
         help="Seconds per connection and command.",
     ),
     click.option(
         "--lock-wait",
-        type=click.FloatRange(0, 3600),
+        type=FiniteFloatRange(0, 3600),
         default=30.0,
         show_default=True,
         help="Seconds to wait for another run's lock on a device.",
@@ -121,8 +121,10 @@ def _confirm(prepared: Prepared, *, yes: bool, what: str) -> None:
 
 def _run(prepared: Prepared, *, quiet: bool) -> None:
     for warning in prepared.inventory.warnings:
-        click.echo(f"pixfix: warning: {warning}", err=True)
-    result: RunResult = execute(prepared, effects=Effects(), reporter=reporter_for(quiet=quiet))
+        note(f"warning: {warning}")
+    result: RunResult = execute(
+        prepared, effects=Effects(), reporter=reporter_for(quiet=quiet_asked(quiet))
+    )
     text = console_text(result.header, result.records, str(result.run_dir))
     click.echo(prepared.redact(text), nl=False)
     sys.exit(result.exit_code)

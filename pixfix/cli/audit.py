@@ -11,7 +11,13 @@ import click
 from pixfix.audit.fleet import FleetOptions, audit_fleet
 from pixfix.audit.formats import Format, audit_exit_code, render_audit
 from pixfix.audit.verdict import audit_offline
-from pixfix.cli.options import assume_whole_option, host_key_options
+from pixfix.cli.options import (
+    FiniteFloatRange,
+    assume_whole_option,
+    host_key_options,
+    note,
+    quiet_asked,
+)
 from pixfix.errors import InputError
 from pixfix.inventory.select import choose_hosts
 from pixfix.logsetup import color_wanted
@@ -34,7 +40,7 @@ _FORMATS = [f.value for f in Format]
     "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Report file."
 )
 @click.option("--workers", type=click.IntRange(1, 500), default=10, show_default=True)
-@click.option("--timeout", type=click.FloatRange(1, 3600), default=30.0, show_default=True)
+@click.option("--timeout", type=FiniteFloatRange(1, 3600), default=30.0, show_default=True)
 @click.option("--save-configs", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--probe", "with_probe", is_flag=True, help="Also probe each host's mx from outside.")
 @host_key_options
@@ -78,12 +84,16 @@ def audit(
             raise InputError("give -i INVENTORY (or --offline PATH... for saved configs)")
         selection = choose_hosts(inventory, limits)
         for warning in selection.warnings:
-            click.echo(f"pixfix: warning: {warning}", err=True)
+            note(f"warning: {warning}")
         if selection.skipped:
-            click.echo(f"pixfix: {selection.skipped}", err=True)
+            note(selection.skipped)
         keys = KeyOptions(known_hosts=known_hosts, trust_new=trust_new_keys)
         options = FleetOptions(
-            workers=workers, timeout=timeout, host_keys=keys, quiet=quiet, save_configs=save_configs
+            workers=workers,
+            timeout=timeout,
+            host_keys=keys,
+            quiet=quiet_asked(quiet),
+            save_configs=save_configs,
         )
         results, extra = audit_fleet(selection.hosts, options, probe=with_probe)
     chosen = Format(fmt) if fmt else (Format.TABLE if sys.stdout.isatty() else Format.JSON)

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from pixfix.cli import PixfixGroup
+from pixfix.cli.options import note
 from pixfix.errors import InputError
 from pixfix.inventory.credentials import Backends, ListingPrompter, system_keyring
 from pixfix.inventory.load import Inventory, InventoryFormat, load_inventory
@@ -73,9 +74,9 @@ def check_inventory(path: Path, limits: Sequence[str]) -> tuple[Inventory, list[
         path, backends=Backends(keyring=system_keyring(), prompter=ListingPrompter())
     )
     for warning in loaded.warnings:
-        click.echo(f"pixfix: warning: {warning}", err=True)
+        note(f"warning: {warning}")
     if loaded.skipped:
-        click.echo(f"pixfix: note: {skipped_note(loaded.skipped)}", err=True)
+        note(f"note: {skipped_note(loaded.skipped)}")
     hosts = select_hosts(loaded.hosts, limits)
     if not hosts:
         raise InputError(f"{path}: --limit {' '.join(limits)} matched no host")

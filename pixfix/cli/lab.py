@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from pixfix.cli.options import FiniteFloatRange
 from pixfix.errors import LabError
 from pixfix.lab import control, fleet
 from pixfix.lab.device import Device
@@ -65,9 +66,9 @@ def lab(ctx: click.Context, state_dir: Path | None) -> None:
 )
 @click.option("--base-port", type=click.IntRange(1024, 60000), default=fleet.DEFAULT_BASE_PORT)
 @click.option(
-    "--boot-seconds", type=click.FloatRange(0, 600), default=2.0, help="Time a reload takes."
+    "--boot-seconds", type=FiniteFloatRange(0, 600), default=2.0, help="Time a reload takes."
 )
-@click.option("--minute-seconds", type=click.FloatRange(0.01, 60), default=60.0,
+@click.option("--minute-seconds", type=FiniteFloatRange(0.01, 60), default=60.0,
               help="Length of a lab minute (for `reload in N`).")  # fmt: skip
 @click.option("--fault", "faults", multiple=True, metavar="DEVICE:KIND[=N]",
               help="Inject a fault: refuse, silent, wrong_credentials, write_fails, slow_ms=N, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -9,6 +10,30 @@ from typing import Any, TypeVar
 import click
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def quiet_asked(local: bool = False) -> bool:
+    """`pixfix -q` (errors only), or the command's own `-q`."""
+    ctx = click.get_current_context(silent=True)
+    return local or bool(ctx is not None and ctx.find_root().params.get("quiet"))
+
+
+def note(text: str) -> None:
+    """A line for the user on stderr that is not an error (a warning, a skipped host, a
+    replaced plan): silenced by `pixfix -q`, which promises errors only."""
+    if not quiet_asked():
+        click.echo(f"pixfix: {text}", err=True)
+
+
+class FiniteFloatRange(click.FloatRange):
+    """A number in a range, and a real one: NaN passes every comparison of a plain
+    `FloatRange` (and infinity an open-ended one), so `--timeout nan` would be accepted."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
 
 
 def host_key_options(command: F) -> F:

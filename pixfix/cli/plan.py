@@ -14,7 +14,13 @@ from pathlib import Path
 import click
 
 from pixfix.audit.fleet import FleetOptions
-from pixfix.cli.options import assume_whole_option, host_key_options
+from pixfix.cli.options import (
+    FiniteFloatRange,
+    assume_whole_option,
+    host_key_options,
+    note,
+    quiet_asked,
+)
 from pixfix.errors import InputError
 from pixfix.inventory.select import choose_hosts
 from pixfix.plan.approval import approve as sign_plan
@@ -60,8 +66,14 @@ from pixfix.transport.hostkeys import KeyOptions
     type=click.Path(path_type=Path, file_okay=False),
     help="The plan directory (created; an older plan there is replaced).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an older plan in --out even when the directory holds files pixfix did not "
+    "write (they are deleted with it).",
+)
 @click.option("--workers", type=click.IntRange(1, 500), default=10, show_default=True)
-@click.option("--timeout", type=click.FloatRange(1, 3600), default=30.0, show_default=True)
+@click.option("--timeout", type=FiniteFloatRange(1, 3600), default=30.0, show_default=True)
 @host_key_options
 @assume_whole_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
@@ -74,6 +86,7 @@ def plan(
     mode: str,
     reload_: str,
     out: Path,
+    force: bool,
     workers: int,
     timeout: float,
     known_hosts: Path | None,
@@ -84,12 +97,13 @@ def plan(
     """Plan the fix for every device (or context) and write it to the directory --out.
 
     The directory gets plan.json, report.md, report.html, backups/ (the configurations read,
-    0600) and diffs/. Re-planning into a plan directory replaces it and drops its approvals.
+    0600) and diffs/. Re-planning into a plan directory replaces it and drops its approvals;
+    a plan directory holding files pixfix did not write is refused (naming them) unless --force.
 
     Exit codes: 0 every device planned, 2 bad input, 3 some device could not be audited or
     planned.
     """
-    check_out(out)  # before reading any device: a wrong --out wastes nobody's time
+    check_out(out, force=force)  # before reading any device: a wrong --out wastes no time
     if offline:
         if not paths or inventory is not None or limits:
             raise InputError("--offline takes one or more PATHs and neither -i nor --limit")
@@ -99,14 +113,17 @@ def plan(
             raise InputError("give -i INVENTORY (or --offline PATH... for saved configurations)")
         selection = choose_hosts(inventory, limits)
         for warning in selection.warnings:
-            click.echo(f"pixfix: warning: {warning}", err=True)
+            note(f"warning: {warning}")
         if selection.skipped:
-            click.echo(f"pixfix: {selection.skipped}", err=True)
+            note(selection.skipped)
         keys = KeyOptions(known_hosts=known_hosts, trust_new=trust_new_keys)
-        options = FleetOptions(workers=workers, timeout=timeout, host_keys=keys, quiet=quiet)
+        options = FleetOptions(
+            workers=workers, timeout=timeout, host_keys=keys, quiet=quiet_asked(quiet)
+        )
         inputs = live_inputs(selection.hosts, options)
     request = PlanRequest(
         out=out,
+        force=force,
         mode=Mode(mode),
         reload=Reload(reload_),
         inventory=inventory,
@@ -115,7 +132,7 @@ def plan(
     )
     written = write_plan(request, plan_devices(inputs, mode=request.mode, reload=request.reload))
     if written.replaced.old_plan:
-        click.echo(f"pixfix: {replaced_note(out, written.replaced.approvals_removed)}", err=True)
+        note(replaced_note(out, written.replaced.approvals_removed))
     click.echo(summary_line(written.plan_id, out, written.entries))
     sys.exit(plan_exit_code(written.entries))
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from pixfix.cli.options import FiniteFloatRange
 from pixfix.errors import InputError
 from pixfix.inventory.load import load_inventory
 from pixfix.inventory.select import select_hosts
@@ -33,7 +34,7 @@ logger = logging.getLogger(__name__)
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloatRange(min=0, min_open=True),
     default=10.0,
     show_default=True,
     help="Seconds allowed for the connection and for each step.",

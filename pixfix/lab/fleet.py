@@ -203,6 +203,11 @@ def _build(spec: DeviceSpec, folder: Path, options: FleetOptions, index: int) ->
         main = SYSTEM if SYSTEM in contexts else SINGLE
         contexts[main] = _ctx_lines(_with_role_prompt(contexts[main].startup))
     faults = _faults(spec, options)
+    if faults.failover_after_config is not None and spec.failover not in ("active", "pair"):
+        raise LabError(
+            f"device {spec.name!r}: failover_after_config needs an active failover unit "
+            "(failover: active, or pair)"
+        )
     port = spec.port or options.base_port + index
     return Device(
         name=spec.name,

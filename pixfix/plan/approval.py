@@ -10,8 +10,11 @@ a run directory is rendered here too, next to the approvals it reports on.
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
+import os
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -49,6 +52,7 @@ class Approval:
     plan_sha256: str
     ticket: str | None = None
     note: str | None = None
+    os_user: str | None = None  # who ran `pixfix approve` (the account), beside the name given
 
     def to_json(self) -> JsonDict:
         return {
@@ -57,7 +61,7 @@ class Approval:
             "ticket": self.ticket,
             "note": self.note,
             "plan_sha256": self.plan_sha256,
-        }
+        } | ({} if self.os_user is None else {"os_user": self.os_user})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,14 +108,26 @@ def clean_field(value: str | None, field: str) -> str:
     >>> clean_field("  Ann\\x1b[2J  Lee ", "--by")
     'Ann Lee'
     """
-    text = " ".join(strip_control(value or "").split())
+    text = " ".join(strip_control(unicodedata.normalize("NFKC", value or "")).split())
+    text = "".join(c for c in text if unicodedata.category(c) != "Cf")  # zero-width, bidi marks
     if len(text) > MAX_FIELD:
         raise InputError(f"{field} is longer than {MAX_FIELD} characters")
     return text
 
 
+def person_key(name: str) -> str:
+    """How two approvers' names compare: normalised (NFKC), invisible characters removed,
+    whitespace collapsed, case folded: `Jane Roe`, `jane  roe`, a fullwidth `J` and a
+    zero-width space inside are one person.
+
+    >>> person_key("Jane\u200b Roe") == person_key("JANE  ROE") == person_key("\uff2aane Roe")
+    True
+    """
+    return clean_field(name, "name").casefold()
+
+
 def _same_person(a: str, b: str) -> bool:
-    return a.casefold() == b.casefold()
+    return person_key(a) == person_key(b)
 
 
 def add_approval(existing: Sequence[Approval], new: Approval) -> tuple[Approval, ...]:
@@ -143,7 +159,14 @@ def _approval_from_json(item: Any, where: Path) -> Approval:
     optional = {key: item.get(key) for key in ("ticket", "note")}
     if any(value is not None and not isinstance(value, str) for value in optional.values()):
         raise InputError(f"{where}: ticket and note must be text")
-    return Approval(by=item["by"], at=item["at"], plan_sha256=item["plan_sha256"], **optional)
+    os_user = item.get("os_user")
+    return Approval(
+        by=item["by"],
+        at=item["at"],
+        plan_sha256=item["plan_sha256"],
+        os_user=os_user if isinstance(os_user, str) else None,
+        **optional,
+    )
 
 
 def load_approvals(plan_dir: Path) -> tuple[Approval, ...]:
@@ -195,6 +218,7 @@ def approve(
             plan_sha256=check.plan_sha256,
             ticket=clean_field(ticket, "--ticket") or None,
             note=clean_field(note, "--note") or None,
+            os_user=_os_user(),
         )
         approvals = add_approval(check.approvals, approval)
         _as_apply_reads_it(plan_dir)
@@ -213,6 +237,14 @@ def _as_apply_reads_it(plan_dir: Path) -> None:
     problem = not_as_made(plan_dir, document, entries_of(document, where))
     if problem is not None:
         raise InputError(f"refusing to approve: {problem}")
+
+
+def _os_user() -> str:
+    """The account running `pixfix approve`: a name given with --by is only what was typed."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return str(os.getuid())
 
 
 def _existing_dir(path: Path) -> Path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import secrets
+import shlex
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ class PlanRequest:
     inventory: Path | None = None
     offline: tuple[Path, ...] = ()
     limits: tuple[str, ...] = ()
+    force: bool = False  # replace a plan directory that holds files pixfix did not write
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,9 +56,10 @@ class Written:
     replaced: Replaced
 
 
-def check_out(out: Path) -> None:
-    """Refuse a `--out` that is not a plan directory (or new) before any device is read."""
-    check_plan_target(out)
+def check_out(out: Path, *, force: bool = False) -> None:
+    """Refuse a `--out` that is not a plan directory (or new), or a plan directory holding
+    files pixfix did not write (unless `force`), before any device is read."""
+    check_plan_target(out, force=force)
 
 
 def offline_inputs(paths: Sequence[Path], *, assume_whole: bool = False) -> list[Planned]:
@@ -118,9 +121,9 @@ def write_plan(request: PlanRequest, devices: Sequence[PlannedDevice]) -> Writte
         inventory=None if request.inventory is None else str(request.inventory),
         offline=tuple(str(p) for p in request.offline),
         limits=request.limits,
-        directory=out.name or str(out),
+        directory=shlex.quote(str(out)),
     )
-    replaced = write_plan_dir(out, plan_files(header, devices))
+    replaced = write_plan_dir(out, plan_files(header, devices), force=request.force)
     entries = tuple(device.entry for device in devices)
     return Written(plan_id=header.plan_id, entries=entries, replaced=replaced)
 

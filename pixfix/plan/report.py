@@ -37,7 +37,8 @@ UNKNOWN_TRAIN = "unknown"
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PlanHeader:
-    """What a plan says about itself; `directory` is the plan dir's name, for the approve line."""
+    """What a plan says about itself; `directory` is the plan dir as given to `--out` (the
+    approve line must work from where plan was run)."""
 
     plan_id: str
     created_at: str

@@ -145,21 +145,61 @@ def plan_bytes(plan_dir: Path) -> bytes:
         raise InputError(f"{plan_dir / PLAN_FILE}: cannot read: {exc.strerror}") from exc
 
 
-def check_plan_target(target: Path) -> DirKind:
-    """`target`'s kind if a plan may be written there (absent, empty or a plan), else an error."""
+def check_plan_target(target: Path, *, force: bool = False) -> DirKind:
+    """`target`'s kind if a plan may be written there (absent, empty or a plan), else an error.
+
+    Re-planning replaces the whole directory, so a plan directory holding files pixfix did not
+    write (board minutes, evidence added by the team) is refused, naming them, unless `force`.
+    """
     kind = dir_kind(target)
     if kind not in (DirKind.ABSENT, DirKind.PLAN):
         raise InputError(f"{target}: exists and is not a plan directory; choose another --out")
+    added = foreign_files(target) if kind is DirKind.PLAN else []
+    if added and not force:
+        shown = ", ".join(added[:5]) + (f" and {len(added) - 5} more" if len(added) > 5 else "")
+        raise InputError(
+            f"{target}: holds files pixfix did not write ({shown}); re-planning replaces the "
+            "directory: move them, choose another --out, or give --force"
+        )
     return kind
 
 
-def write_plan_dir(target: Path, files: PlanFiles) -> Replaced:
+_WRITTEN = {
+    PLAN_FILE: None,
+    APPROVAL_FILE: None,
+    REPORT_MD: None,
+    REPORT_HTML: None,
+    BACKUPS: ".cfg",
+    DIFFS: ".diff",
+}
+
+
+def foreign_files(plan_dir: Path) -> list[str]:
+    """Paths (relative, sorted) in a plan directory that a plan or an approval did not write."""
+    return [
+        str(path.relative_to(plan_dir))
+        for path in sorted(plan_dir.rglob("*"))
+        if not _written(path.relative_to(plan_dir).parts, path.is_file())
+    ]
+
+
+def _written(parts: tuple[str, ...], is_file: bool) -> bool:
+    """`plan.json` and its siblings at the top; `backups/*.cfg` and `diffs/*.diff` below."""
+    if parts[0] not in _WRITTEN:
+        return False
+    suffix = _WRITTEN[parts[0]]
+    if suffix is None:
+        return len(parts) == 1 and is_file
+    return len(parts) == 1 or (len(parts) == 2 and is_file and parts[1].endswith(suffix))
+
+
+def write_plan_dir(target: Path, files: PlanFiles, *, force: bool = False) -> Replaced:
     """Write a whole plan to `target`, replacing an older plan there (approvals included).
 
     `target` must be missing, an empty directory or a plan directory; anything else is
     refused, so a typo in `--out` cannot wipe someone's folder.
     """
-    kind = check_plan_target(target)
+    kind = check_plan_target(target, force=force)
     removed = _approval_count(target) if kind is DirKind.PLAN else 0
     final = target.resolve()  # `--out .` has no name to stage beside
     try:

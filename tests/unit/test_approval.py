@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import getpass
 import json
 import stat
 import threading
@@ -47,6 +48,7 @@ def test_approve_records_who_when_and_the_plan_hash(plan_dir: Path) -> None:
         plan_sha256=plan_hash,
         ticket="CHG-42",
         note="window Sat",
+        os_user=getpass.getuser(),  # who ran it, beside the name typed
     )
     document = json.loads((plan_dir / "approval.json").read_text())
     assert document == {"plan_id": "p-1", "approvals": [signed.to_json()]}
@@ -62,7 +64,7 @@ def test_distinct_approvers_append(plan_dir: Path) -> None:
     assert check.approvals[0].ticket is None
 
 
-@pytest.mark.parametrize("again", ["ann", "ANN", " ann "])
+@pytest.mark.parametrize("again", ["ann", "ANN", " ann ", "ann\u200b", "\uff41nn", "a\u200dnn"])
 def test_the_same_approver_cannot_sign_twice(plan_dir: Path, again: str) -> None:
     approve(plan_dir, by="ann", now=NOW)
     with pytest.raises(InputError, match="already approved"):

@@ -79,7 +79,9 @@ def test_plan_writes_the_plan_directory(cli: click.Group, configs: Path, tmp_pat
 
 
 def _without_ids(text: str, plan_dir: Path) -> str:
-    """The text with the plan's id, its time and plan.json's hash (which holds both) masked."""
+    """The text with the plan's id, its time, plan.json's hash (which holds both) and the
+    directory as given to --out (the approve line names it) masked."""
+    text = text.replace(str(plan_dir), "<out>")
     data = (plan_dir / "plan.json").read_bytes()
     document = json.loads(data)
     sha = hashlib.sha256(data).hexdigest()
@@ -93,7 +95,7 @@ def _without_ids(text: str, plan_dir: Path) -> str:
 def test_replanning_the_same_input_gives_the_same_files(
     cli: click.Group, configs: Path, tmp_path: Path
 ) -> None:
-    first, second = tmp_path / "a" / "plan", tmp_path / "b" / "plan"  # one name: the same report
+    first, second = tmp_path / "a" / "plan", tmp_path / "b" / "plan"
     plan_ok(cli, configs, first)
     plan_ok(cli, configs, second)
     ids = [json.loads((d / "plan.json").read_text())["plan_id"] for d in (first, second)]
@@ -330,3 +332,29 @@ def test_plan_names_the_hosts_it_skipped_as_other_platforms(
         "pixfix: 2 hosts skipped as not PIX/ASA/FWSM: core-sw-01 (cisco.ios.ios), "
         "core-sw-02 (cisco.ios.ios)\n"
     ) in result.stderr
+
+
+def test_the_report_names_the_plan_directory_as_given(
+    cli: click.Group, configs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The approve line must work from where plan was run: `plans/chg-1`, not `chg-1`."""
+    monkeypatch.chdir(tmp_path)
+    plan_ok(cli, configs, Path("plans") / "chg-1")
+    report = (tmp_path / "plans" / "chg-1" / "report.md").read_text()
+    assert "pixfix approve plans/chg-1 --by NAME" in report
+
+
+def test_replanning_keeps_files_the_team_added_unless_forced(
+    cli: click.Group, configs: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "plan"
+    plan_ok(cli, configs, out)
+    (out / "board-minutes.pdf").write_bytes(b"%PDF-1.4 signed")
+    (out / "backups" / "notes.txt").write_text("evidence")
+    refused = run(cli, "plan", "--offline", configs, "--out", out)
+    assert refused.exit_code == 2
+    assert "board-minutes.pdf" in refused.output and "backups/notes.txt" in refused.output
+    assert (out / "board-minutes.pdf").exists()
+    plan_ok(cli, configs, out, "--force")
+    assert not (out / "board-minutes.pdf").exists()
+    plan_ok(cli, configs, out)  # only pixfix's own files now: no --force needed

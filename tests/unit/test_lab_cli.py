@@ -46,6 +46,10 @@ BAD_DEVICES_FILES = {
         "devices.0.faults.explode",
     ),
     "bad-failover-role": (f"devices:\n  - {{{DEVICE}, failover: primary}}\n", "failover"),
+    "failover-fault-without-failover": (
+        f"devices:\n  - {{{DEVICE}, faults: {{failover_after_config: 2}}}}\n",
+        "failover_after_config needs an active failover unit",
+    ),
     "pair-mate-name-taken": (
         f"devices:\n  - {{{DEVICE}, failover: pair}}\n"
         '  - {name: a-stby, software: ASA 9.8(4), config: "hostname b"}\n',

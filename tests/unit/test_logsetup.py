@@ -140,3 +140,44 @@ def test_python_dash_m_pixfix_runs_the_cli() -> None:
         [sys.executable, "-m", "pixfix", "--version"], capture_output=True, text=True, check=True
     )
     assert run.stdout.strip() == f"pixfix, version {__version__}"
+
+
+def test_an_existing_log_file_is_made_private_before_anything_is_written(tmp_path: Path) -> None:
+    log = tmp_path / "pixfix.log"
+    log.write_text("")
+    log.chmod(0o644)
+    try:
+        configure_logging(LogOptions(verbosity=3, log_file=log))
+        assert log.stat().st_mode & 0o777 == 0o600
+        logging.getLogger("pixfix.test").debug("running-config text")
+    finally:
+        configure_logging(LogOptions())
+    assert log.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Socket exception: Broken pipe (32)",
+        "Socket exception: Bad file descriptor (9)",
+        "Socket exception: Connection reset by peer (104)",
+    ],
+)
+def test_paramiko_noise_at_disconnect_is_not_an_error(
+    message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """paramiko's transport thread logs these at ERROR when a session closes under it; the
+    user caused nothing and can do nothing, so nothing is printed (they stay for -vvv)."""
+    stream = io.StringIO()
+    try:
+        for verbosity in (0, 1):
+            configure_logging(LogOptions(verbosity=verbosity), stream=stream)
+            logging.getLogger("paramiko.transport").error(message)
+        assert stream.getvalue() == "" and capsys.readouterr().err == ""
+        configure_logging(LogOptions(verbosity=3), stream=stream)
+        logging.getLogger("paramiko.transport").error(message)
+        assert "DEBUG" in stream.getvalue() and message in stream.getvalue()
+        logging.getLogger("paramiko.transport").error("Oops, unhandled type 3 ('unimplemented')")
+        assert "ERROR" in stream.getvalue()  # other paramiko errors still show
+    finally:
+        configure_logging(LogOptions())
