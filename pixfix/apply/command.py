@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +22,7 @@ from pathlib import Path
 from pixfix import __version__
 from pixfix.apply.env import ChangeOptions
 from pixfix.apply.interrupt import Stop, handled
+from pixfix.apply.left import Idle, covered_standbys, idle_of, pair_key
 from pixfix.apply.live import LiveRecord
 from pixfix.apply.model import (
     ChangeSpec,
@@ -86,6 +87,7 @@ class Prepared:
     window: Interval | None
     source: dict[str, object]
     redact: Redactor
+    pair_keys: dict[str, str | None]  # what a pair's units share (see `pixfix.apply.left`)
 
     @property
     def to_change(self) -> int:
@@ -145,17 +147,17 @@ def _settled(spec: ChangeSpec, status: Outcome, reason: str) -> DeviceRecord:
 
 
 def _jobs(
-    specs: Sequence[tuple[ChangeSpec, str | None]], hosts: dict[str, Host]
+    specs: Sequence[tuple[ChangeSpec, Idle | None]], hosts: dict[str, Host]
 ) -> tuple[tuple[Job, ...], tuple[DeviceRecord, ...]]:
     """Specs with lines become jobs (one per device, contexts together); the rest settle now.
 
-    Each spec comes with the reason it has nothing to send (None: it has lines to send).
+    Each spec comes with how it ends when it has nothing to send (None: it has lines to send).
     """
     grouped: dict[str, list[ChangeSpec]] = {}
     settled = []
     for spec, idle in specs:
         if idle is not None:
-            settled.append(_settled(spec, Outcome.NOTHING_TO_DO, idle))
+            settled.append(_settled(spec, *idle))
         elif spec.entry.name not in hosts:
             reason = "not in the inventory: nothing sent"
             settled.append(_settled(spec, Outcome.ERROR, reason))
@@ -176,22 +178,16 @@ def _secrets(inventory: Inventory) -> Redactor:
     return redactor_for(values)
 
 
-def _idle_reason(entry: PlanEntry) -> str | None:
-    if entry.commands or entry.save:  # the save alone: an `unsaved` device
-        return None
-    why = entry.notes[-1] if entry.notes else "the plan has no commands for it"
-    return f"nothing to do: {why}"
-
-
 def _prepared(
     kind: RunKind,
     request: Request,
     inventory: Inventory,
-    specs: Sequence[tuple[ChangeSpec, str | None]],
+    specs: Sequence[tuple[ChangeSpec, Idle | None]],
     hosts: dict[str, Host],
     *,
     window: Interval | None,
     source: dict[str, object],
+    pair_keys: Mapping[str, str | None] | None = None,
 ) -> Prepared:
     """The tail both commands share: jobs, change windows checked, secrets to redact."""
     jobs, settled = _jobs(specs, hosts)
@@ -206,6 +202,7 @@ def _prepared(
         window=window,
         source=source,
         redact=_secrets(inventory),
+        pair_keys=dict(pair_keys or {}),
     )
 
 
@@ -215,7 +212,8 @@ def prepare_apply(request: Request, now: datetime) -> Prepared:
     window = _common_checks(request, now)
     inventory = _inventory(request.inventory, plan.inventory, request.source)
     entries, hosts = _selected(inventory, plan.entries, request.limits)
-    specs = [(apply_spec(e, plan.backup(e.stem)), _idle_reason(e)) for e in entries]
+    specs = [(apply_spec(e, plan.backup(e.stem)), idle_of(e)) for e in entries]
+    pair_keys = {e.label: pair_key(e, plan.backup(e.stem)) for e in entries}
     source: dict[str, object] = {
         "directory": str(request.source),
         "plan_id": plan.plan_id,
@@ -223,7 +221,16 @@ def prepare_apply(request: Request, now: datetime) -> Prepared:
         "mode": plan.mode,
         "approved_by": [approval.by for approval in plan.approvals],
     }
-    return _prepared(RunKind.APPLY, request, inventory, specs, hosts, window=window, source=source)
+    return _prepared(
+        RunKind.APPLY,
+        request,
+        inventory,
+        specs,
+        hosts,
+        window=window,
+        source=source,
+        pair_keys=pair_keys,
+    )
 
 
 def prepare_rollback(request: Request, now: datetime) -> Prepared:
@@ -236,7 +243,8 @@ def prepare_rollback(request: Request, now: datetime) -> Prepared:
     specs = []
     for entry in entries:
         device = by_entry[(entry.name, entry.context)]
-        idle = None if device.changed else f"the apply did not change it (it ended {device.status})"
+        why = f"nothing to do: the apply did not change it (it ended {device.status})"
+        idle = None if device.changed else (Outcome.NOTHING_TO_DO, why)
         spec = rollback_spec(
             entry, device.after_fingerprint, device.after, saved_before=device.before
         )
@@ -343,7 +351,7 @@ def execute(prepared: Prepared, *, effects: Effects, reporter: Reporter) -> RunR
             stop=stop,
             on_record=live.note,
         )
-    records = _in_plan_order(prepared, changed)
+    records = covered_standbys(_in_plan_order(prepared, changed), prepared.pair_keys)
     code = stop.exit_code or exit_code(prepared.kind, [(r.status, r.warnings) for r in records])
     header = replace(header, finished_at=utc_iso(effects.clock()))
     run.write_result(result_document(header, records, code, interrupted=stop.requested))

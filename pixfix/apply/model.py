@@ -46,6 +46,9 @@ class Outcome(StrEnum):
     OUTSIDE_WINDOW = "outside-window"
     NOT_STARTED = "not-started"
     BUSY = "busy"  # another run holds the device (its address or serial number): nothing sent
+    NOT_PLANNED = "not-planned"  # the plan could not plan it (its audit failed): left as it is
+    LEFT_EXPOSED = "left-exposed"  # exposed, no commands (a standby whose active unit is not
+    # applied in this run): left as it is
     ROLLED_BACK = "rolled-back"
     REVERTED = "reverted"
     NEEDS_ATTENTION = "needs-attention"

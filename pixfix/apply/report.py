@@ -16,6 +16,7 @@ from typing import Any
 
 import jinja2
 
+from pixfix.apply.left import left_line
 from pixfix.apply.model import DeviceRecord, Outcome
 from pixfix.errors import TemplateError
 from pixfix.model import JsonDict
@@ -129,4 +130,7 @@ def console_text(header: RunHeader, records: Sequence[DeviceRecord], where: str)
     if disagree:
         summary += f" ({disagree} with probe-disagrees)"
     lines.append(f"{len(records)} device(s): {summary or 'none'}; record in {where}")
+    left = left_line(records)
+    if left is not None:
+        lines.append(left)
     return "".join(strip_control(line) + "\n" for line in lines)

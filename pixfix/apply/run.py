@@ -9,8 +9,8 @@ one job, done one after the other under one lock.
 
 The first `--canary K` devices with something to send go one at a time; the rest start only if
 each canary ended `applied` or `already-compliant` (`restored` / `already-restored` for a
-rollback), then run `--workers` at a time. A dry run has no gate and no lock, and a window that
-is closed is reported but does not stop it: it shows what the checks say now.
+rollback), then run `--workers` at a time. A dry run has no gate and no lock, and decides the
+window (and `--min-remaining`) as the real run would: it predicts the real run's decisions.
 """
 
 from __future__ import annotations
@@ -185,7 +185,7 @@ def _refusal(ctx: _Run, spec: ChangeSpec, host: Host) -> DeviceRecord | WindowCh
     if stopped is not None:
         return _skipped(spec, Outcome.NOT_STARTED, f"not started: {stopped}")
     check, refusal = _window(ctx, host)
-    if refusal is None or ctx.options.change.dry_run:
+    if refusal is None:
         return check
     status = Outcome.NO_WINDOW if check.state is WindowState.NONE else Outcome.OUTSIDE_WINDOW
     return _skipped(spec, status, f"{refusal}: nothing sent")

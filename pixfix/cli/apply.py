@@ -177,7 +177,8 @@ def apply(*, plan_dir: Path, yes: bool, quiet: bool, **opts: Any) -> None:
     The record goes to a new run directory under --out.
 
     Exit codes: 0 every device applied, already compliant or nothing to do; 1 some device
-    skipped (busy included), rolled back, reverted, not started, or applied with probe-disagrees or
+    skipped (busy included), left unfixed (not-planned, left-exposed), rolled back, reverted,
+    not started, or applied with probe-disagrees or
     reload-not-done; 2 bad input,
     plan not approved or modified, no terminal and no --yes; 3 some device error or
     needs-attention; 130 / 143 interrupted by Ctrl-C / SIGTERM (the first lets the devices in

@@ -32,7 +32,9 @@ pytestmark = pytest.mark.timeout(300)
 
 PASSWORDS = ("labpass-7f3a", "labenable-92ce")
 CHANGED = ("lab-pix41", "lab-pix63", "lab-pix70", "lab-asa84", "lab-asa98-iface", "lab-fwsm31")
-UNTOUCHED = ("lab-pix63-clean", "lab-asa916-clean", "lab-asa918-tuned", "lab-asa-standby")
+UNTOUCHED = ("lab-pix63-clean", "lab-asa916-clean", "lab-asa918-tuned")
+# exposed standbys whose active unit is not in the inventory: left as they are, said so (exit 1)
+LEFT = ("lab-asa-standby", "lab-asa-aa/dmz")
 ASA_SINGLE = ("lab-asa84", "lab-asa98-iface")  # where a dead-man timer may be armed
 OUTPUTS: list[str] = []  # everything pixfix printed in this module (for the secret check)
 
@@ -132,16 +134,17 @@ def test_refusals_touch_nothing(work: Work, plan: Path) -> None:
     assert done.returncode == 2 and "--yes" in done.stderr
     assert not work.runs.exists()
     done, run = work.apply(plan, "--yes")  # the lab inventory has no change windows
-    assert done.returncode == 1 and set(statuses(run).values()) == {"no-window", "nothing-to-do"}
+    found = set(statuses(run).values())
+    assert done.returncode == 1 and found == {"no-window", "nothing-to-do", "left-exposed"}
     done, run = work.apply(plan, "--yes", "--window", "2020-01-01T00:00Z/PT2H")
     assert done.returncode == 1
-    assert set(statuses(run).values()) == {"outside-window", "nothing-to-do"}
+    assert set(statuses(run).values()) == {"outside-window", "nothing-to-do", "left-exposed"}
     assert set(config_sessions(work).values()) == {0}
 
 
 def test_dry_run_enters_no_configuration_mode(work: Work, plan: Path) -> None:
     done, run = work.apply(plan, "--dry-run", "--window", "now/PT2H", "--confirm-minutes", "2")
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr  # the standbys left exposed
     assert {statuses(run)[n] for n in CHANGED} == {"would-apply"}
     assert "would send: reload in 2" in done.stdout  # the ASA that would get a timer
     assert "would send:   no inspect esmtp" in done.stdout
@@ -157,10 +160,16 @@ def test_apply_fixes_every_exposed_active_device_and_saves_it(
     done, run = work.apply(
         plan, "--yes", "--window", "now/PT2H", "--confirm-minutes", "2", "--workers", "8"
     )
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr  # only because of LEFT
     found = statuses(run)
     assert {found[n] for n in CHANGED} == {"applied"} and found["lab-asa-multi/mail"] == "applied"
     assert {found[n] for n in UNTOUCHED} == {"nothing-to-do"}
+    assert {n for n, status in found.items() if status == "left-exposed"} == set(LEFT)
+    assert found["lab-asa-pair-stby"] == "nothing-to-do"  # its active unit was applied
+    assert (
+        "left unfixed: lab-asa-aa/dmz (exposed standby; its active unit was not changed"
+        in done.stdout
+    )
     status = work.lab.status()
     assert {status[n]["saves"] for n in (*CHANGED, "lab-asa-multi")} == {1}
     assert {status[n]["config_sessions"] + status[n]["saves"] for n in UNTOUCHED} == {0}
@@ -200,7 +209,7 @@ def test_no_reload_is_left_scheduled(work: Work) -> None:
 def test_second_apply_is_already_compliant_and_sends_nothing(work: Work, plan: Path) -> None:
     before = work.lab.status()
     done, run = work.apply(plan, "--yes", "--window", "now/PT2H")
-    assert done.returncode == 0, done.stdout
+    assert done.returncode == 1, done.stdout  # LEFT
     found = statuses(run)
     assert {found[n] for n in CHANGED} == {"already-compliant"}
     after = work.lab.status()
@@ -234,7 +243,7 @@ def test_tune_mode_end_to_end(work: Work) -> None:
     tune = work.plan("plan-tune", "--mode", "tune")
     work.approve(tune)
     done, run = work.apply(tune, "--yes", "--window", "now/PT2H", "--workers", "8")
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr  # LEFT
     for name in ("lab-asa84", "lab-asa98-iface"):
         assert work.audit(name)[None].status is Status.TUNED, name
     assert work.audit("lab-asa-multi")["mail"].status is Status.TUNED

@@ -188,7 +188,9 @@ def statuses(document: dict[str, Any]) -> dict[str, str]:
 
 
 def test_host_key_options_reach_every_connection(cli: click.Group, fleet: Fleet) -> None:
-    result = apply(cli, fleet, "--dry-run", "--known-hosts", "kh", "--trust-new-keys")
+    result = apply(
+        cli, fleet, "--dry-run", "--window", "now/PT2H", "--known-hosts", "kh", "--trust-new-keys"
+    )
     assert result.exit_code in (0, 1), result.output
     assert fleet.host_keys and set(fleet.host_keys) == {
         KeyOptions(known_hosts=Path("kh"), trust_new=True)
@@ -320,7 +322,7 @@ def test_a_device_started_in_the_window_finishes_no_new_one_starts(
 
 
 def test_dry_run_sends_nothing_and_enters_no_config_mode(cli: click.Group, fleet: Fleet) -> None:
-    result = apply(cli, fleet, "--dry-run")
+    result = apply(cli, fleet, "--dry-run", "--window", "now/PT2H")
     assert result.exit_code == 0, result.output
     assert set(fleet.sessions().values()) == {0}
     document = result_of(only_run(fleet))
@@ -329,6 +331,27 @@ def test_dry_run_sends_nothing_and_enters_no_config_mode(cli: click.Group, fleet
     assert found["lab-asa84"] == "would-apply" and found["lab-asa916-clean"] == "nothing-to-do"
     assert "would send:   no inspect esmtp" in result.output
     assert rolled_back_refused(cli, fleet, only_run(fleet))
+
+
+@pytest.mark.parametrize(
+    ("window", "status"),
+    [
+        ("2026-01-01T22:00Z/2026-01-02T02:00Z", "outside-window"),  # in the past
+        ("now/PT10M", "outside-window"),  # less than --min-remaining (15 minutes) left
+        (None, "no-window"),
+        ("now/PT2H", "would-apply"),
+    ],
+    ids=["past", "too-short", "none", "open"],
+)
+def test_a_dry_run_decides_the_window_as_the_real_run_does(
+    cli: click.Group, fleet: Fleet, window: str | None, status: str
+) -> None:
+    given = ["--window", window] if window else []
+    dry = apply(cli, fleet, "--dry-run", *given)
+    found = statuses(result_of(only_run(fleet)))
+    assert found["lab-asa84"] == status, dry.output
+    assert dry.exit_code == (0 if status == "would-apply" else 1)
+    assert set(fleet.sessions().values()) == {0}
 
 
 def rolled_back_refused(cli: click.Group, fleet: Fleet, run_dir: Path) -> bool:
