@@ -340,6 +340,29 @@ def _cut_short(transcript: Sequence[Exchange]) -> str | None:
     return None
 
 
+def _greeting_verdict(greeting: Exchange | None) -> Classification | None:
+    """The verdict when the greeting alone decides it: nothing, or something that is not SMTP
+    (garbage, or a greeting that never ends), or a service that refuses; else None."""
+    if greeting is None or not greeting.lines:
+        why = greeting.note or greeting.end.value if greeting is not None else "not read"
+        return _not_smtp(f"no SMTP greeting ({why})")
+    first = greeting.lines[0][:80]
+    if not is_smtp_greeting(greeting.lines):
+        return _not_smtp(f"not an SMTP greeting: {first!r}")
+    if greeting.end is ReplyEnd.TOO_LONG:  # it answers, endlessly: no mail server does that
+        return _not_smtp(f"the greeting never ended ({greeting.note}); it began {first!r}")
+    masked = is_masked_banner(greeting.lines)
+    if not masked and greeting.code is not None and greeting.code // 100 != 2:
+        return Classification(
+            verdict=Verdict.UNREACHABLE, signatures=(), error=f"service refused: {greeting.show()}"
+        )
+    return None
+
+
+def _not_smtp(error: str) -> Classification:
+    return Classification(verdict=Verdict.NOT_SMTP, signatures=(), error=error)
+
+
 def classify(transcript: Sequence[Exchange]) -> Classification:
     """Judge one probe session from its transcript alone.
 
@@ -348,21 +371,9 @@ def classify(transcript: Sequence[Exchange]) -> Classification:
     because "could not tell" must never read as "clean".
     """
     greeting = _find(transcript, Step.GREETING)
-    if greeting is None or not greeting.lines:
-        why = greeting.note or greeting.end.value if greeting is not None else "not read"
-        return Classification(
-            verdict=Verdict.NOT_SMTP, signatures=(), error=f"no SMTP greeting ({why})"
-        )
-    if not is_smtp_greeting(greeting.lines):
-        first = greeting.lines[0][:80]
-        return Classification(
-            verdict=Verdict.NOT_SMTP, signatures=(), error=f"not an SMTP greeting: {first!r}"
-        )
-    masked = is_masked_banner(greeting.lines)
-    if not masked and greeting.code is not None and greeting.code // 100 != 2:
-        return Classification(
-            verdict=Verdict.UNREACHABLE, signatures=(), error=f"service refused: {greeting.show()}"
-        )
+    refused = _greeting_verdict(greeting)
+    if refused is not None:
+        return refused
     signatures = _signatures(transcript)
     names = {signature.name for signature in signatures}
     if names & BREAKING:

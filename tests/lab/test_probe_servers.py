@@ -230,6 +230,25 @@ def test_server_that_speaks_http_first_is_not_smtp() -> None:
     assert server.chunks == []
 
 
+@pytest.mark.parametrize(
+    ("greeting", "evidence"),
+    [
+        (b"220-mx.test ESMTP and on and on\r\n" * 4000, "the greeting never ended (over 65536"),
+        (bytes(range(256)) * 400, "not an SMTP greeting: '\\x00"),
+    ],
+    ids=["endless-banner", "garbage"],
+)
+def test_a_server_that_answers_but_not_with_smtp_is_not_smtp(
+    greeting: bytes, evidence: str
+) -> None:
+    """It is reachable (it answered) and it is not a mail server: never `unreachable`."""
+    with scripted(greeting, {}) as server:
+        result = probe(Target(host=LOCAL, port=server.port), timeout=TIMEOUT)
+    assert result.verdict is Verdict.NOT_SMTP
+    assert result.error is not None and result.error.startswith(evidence), result.error
+    assert [e.sent for e in result.transcript] == [None]  # nothing was said to it
+
+
 def test_pix_fixup_seen_from_outside_is_mailguard() -> None:
     greeting = b"220*************************\r\n220 ****0*2******0*****\r\n"
     with scripted(greeting, PIX_REPLIES) as server:

@@ -152,3 +152,21 @@ def test_a_missing_backup_refuses_the_entry(cli: click.Group, plan: Path) -> Non
     refused = run(cli, "approve", plan, "--by", "Jane Roe")
     assert refused.exit_code == 2
     assert "lab-asa84: no configuration it was made from (backups/lab-asa84.cfg)" in refused.output
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["devices"][0].pop("mode"), "unknown mode None"),
+        (lambda d: d["devices"][0].__setitem__("commands", "write erase"), "not a list of lines"),
+        (lambda d: d.__setitem__("devices", {}), "no devices list"),
+    ],
+    ids=["no-mode", "commands-not-a-list", "devices-not-a-list"],
+)
+def test_approve_refuses_what_apply_would_refuse(
+    cli: click.Group, plan: Path, change: Edit, message: str
+) -> None:
+    _edit(plan, change)
+    refused = run(cli, "approve", plan, "--by", "Jane Roe")
+    assert refused.exit_code == 2 and message in refused.output
+    assert not (plan / "approval.json").exists()
