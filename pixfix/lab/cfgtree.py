@@ -68,32 +68,42 @@ def ensure_path(lines: Lines, path: Sequence[str]) -> Lines:
     return out
 
 
-def add_line(lines: Lines, path: Sequence[str], text: str) -> Lines:
-    """Add `text` under `path`; a line that is already there is left as it is.
+def add_line(lines: Lines, path: Sequence[str], text: str, order: Sequence[str] = ()) -> Lines:
+    """Add `text` under `path`; a line that is already there is left as it is. The text is kept
+    as given at its end (an ASA prints `inspect esmtp ` with a trailing space).
 
     Children go at the end of their block. A top-level line goes after the last top-level line
-    that starts with the same word, so `fixup` lines stay together as on a real PIX.
+    that starts with the same word, so `fixup` lines stay together as on a real PIX; with none,
+    where its first word comes in `order` (the device lists its configuration in a fixed order
+    of commands: a `mailhost` put back returns to its place, not to the end).
     """
     parent = find_path(lines, path)
     if find_child(lines, parent, text) is not None:
         return lines
     depth = len(path)
-    new = " " * depth + text.strip()
+    new = " " * depth + text.lstrip()
     if parent is not None:
         at = block_end(lines, parent)
     else:
-        at = _top_insert_point(lines, text.split(maxsplit=1)[0])
+        at = _top_insert_point(lines, text.split(maxsplit=1)[0], order)
     return (*lines[:at], new, *lines[at:])
 
 
-def _top_insert_point(lines: Sequence[str], word: str) -> int:
+def _top_insert_point(lines: Sequence[str], word: str, order: Sequence[str]) -> int:
     last = None
     for i, line in enumerate(lines):
         if _indent(line) == 0 and line.split()[:1] == [word]:
             last = i
-    if last is None:
+    if last is not None:
+        return block_end(lines, last)
+    if word not in order:
         return len(lines)
-    return block_end(lines, last)
+    before = set(order[: order.index(word)])
+    at = 0
+    for i, line in enumerate(lines):
+        if _indent(line) == 0 and line.split()[:1] and line.split()[0] in before:
+            at = block_end(lines, i)
+    return at
 
 
 def remove_line(lines: Lines, path: Sequence[str], text: str) -> tuple[Lines, bool]:
@@ -119,15 +129,21 @@ def negate(lines: Lines, path: Sequence[str], text: str) -> tuple[Lines, bool]:
     return remove_line(lines, path, text)
 
 
-def assert_line(lines: Lines, path: Sequence[str], text: str) -> Lines:
+def assert_line(lines: Lines, path: Sequence[str], text: str, order: Sequence[str] = ()) -> Lines:
     """Add `text`, replacing a stored `no <text>` in place (PIX `fixup protocol smtp 25`)."""
     if _STORED_NEGATIVE.match(text):
         parent = find_path(lines, path)
         index = find_child(lines, parent, "no " + text)
         if index is not None:
             depth = " " * len(path)
-            return (*lines[:index], depth + text.strip(), *lines[index + 1 :])
-    return add_line(lines, path, text)
+            return (*lines[:index], depth + text.lstrip(), *lines[index + 1 :])
+    return add_line(lines, path, text, order)
+
+
+def command_order(lines: Sequence[str]) -> tuple[str, ...]:
+    """The first words of the top-level lines, in the order the configuration lists them."""
+    words = (line.split()[0] for line in lines if line.strip() and _indent(line) == 0)
+    return tuple(dict.fromkeys(words))
 
 
 def children(lines: Sequence[str], path: Sequence[str]) -> list[str]:

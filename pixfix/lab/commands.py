@@ -6,11 +6,11 @@ Commands are matched word by word on unique prefixes, as the devices accept abbr
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 
-from pixfix.lab import configmode, hostile, render
+from pixfix.lab import configmode, extras, hostile, reloads, render
 from pixfix.lab.device import SINGLE, SYSTEM
+from pixfix.lab.pipes import output_filter, split_pipe
 from pixfix.lab.reporting import ask_reporting
 from pixfix.lab.session import NL, CliSession, Mode
 from pixfix.lab.trains import STANDBY_WARNING, Family
@@ -60,6 +60,24 @@ def _check_login(session: CliSession, password: str) -> None:
 
 
 def run_exec(session: CliSession, line: str) -> None:
+    """One command at a privileged or user prompt; `| include X` and its kin filter its output
+    (MPF trains: PIX 7+, ASA, FWSM 3)."""
+    command, pipe = split_pipe(line)
+    if pipe is None:
+        _run_command(session, line)
+        return
+    chosen = output_filter(pipe) if session.family is Family.MPF else None
+    if chosen is None:
+        error(session)
+        return
+    session.output_filter = chosen
+    try:
+        _run_command(session, command)
+    finally:
+        session.output_filter = None
+
+
+def _run_command(session: CliSession, line: str) -> None:
     words = line.split()
     table = _USER_COMMANDS if session.state.mode is Mode.USER else _PRIV_COMMANDS
     for spec, handler, families in table:
@@ -134,7 +152,9 @@ def _show_version(session: CliSession, _args: list[str]) -> None:
 # -- privileged mode ---------------------------------------------------------------------------
 def _show_running(session: CliSession, args: list[str]) -> None:
     text = render.config_text(session.device, session.state.context, startup=False)
-    if args:
+    if len(args) == 1 and words_match(args, ["all"]):
+        text = extras.running_all(session)
+    elif args:
         text = _filter_sections(text, args)
     session.emit(hostile.padded(text, NL) if session.device.faults.huge_output else text)
 
@@ -263,87 +283,21 @@ def _show_bootvar(session: CliSession, _args: list[str]) -> None:
     session.emit(render.show_bootvar(session.device))
 
 
-def _show_reload(session: CliSession, _args: list[str]) -> None:
-    left = session.device.seconds_to_reload()
-    if left is None:
-        session.emit("No reload is scheduled.")
-        return
-    minutes = left / session.device.minute_seconds
-    whole = int(minutes)
-    seconds = int((minutes - whole) * 60)
-    at = time.strftime("%H:%M:%S UTC %a %b %d %Y", time.gmtime(time.time() + minutes * 60))
-    session.emit(f"Reload scheduled for {at} (in {whole} minutes and {seconds} seconds)")
-
-
 def _reload(session: CliSession, args: list[str]) -> None:
     device = session.device
     if device.multi_context and session.state.context != SYSTEM:
         error(session)
     elif not args:
-        _ask_save_then(session, lambda: _confirm_reload(session, None))
+        reloads.ask_save_then(session, lambda: reloads.confirm_reload(session, None))
     elif words_match(args[:1], ["cancel"]) and session.family is Family.MPF:
-        _reload_cancel(session)
+        reloads.reload_cancel(session)
     elif len(args) == 2 and words_match(args[:1], ["in"]) and args[1].isdigit():
         if session.family is not Family.MPF:
             error(session)
             return
-        _ask_save_then(session, lambda: _confirm_reload(session, int(args[1])))
+        reloads.ask_save_then(session, lambda: reloads.confirm_reload(session, int(args[1])))
     else:
         error(session)
-
-
-def _ask_save_then(session: CliSession, then: Callable[[], None]) -> None:
-    device = session.device
-
-    def answer(text: str) -> None:
-        if text.strip().lower().startswith("y"):
-            for name in device.contexts:
-                device.save(name)
-        then()
-
-    modified = [name for name, ctx in device.contexts.items() if ctx.modified]
-    if device.multi_context and any(name != SYSTEM for name in modified):
-        # the form of unicon's ASA mock data (a multiple-context unit; unconfirmed on a unit)
-        first = next(name for name in modified if name != SYSTEM)
-        question = f"{first} config has been modified. Save? [Y]es/[N]o/[S]ave all/[C]ancel: "
-        session.ask(question, answer)
-    elif modified:
-        session.ask("System config has been modified. Save? [Y]es/[N]o: ", answer)
-    else:
-        then()
-
-
-def _confirm_reload(session: CliSession, minutes: int | None) -> None:
-    device = session.device
-
-    def answer(text: str) -> None:
-        if text.strip().lower() not in ("", "y", "yes"):
-            session.show_prompt()
-            return
-        if minutes is None:
-            session.write(f"{NL}***{NL}*** --- START GRACEFUL SHUTDOWN ---{NL}***{NL}")
-            device.hooks.reload_now()
-            return
-        delay = minutes * device.minute_seconds
-        device.reload_at = time.monotonic() + delay
-        device.hooks.schedule_reload(delay)
-        at = time.strftime("%H:%M:%S UTC %a %b %d %Y", time.gmtime(time.time() + minutes * 60))
-        session.emit(f"Reload scheduled for {at} (in {minutes} minutes)")
-
-    if device.faults.reload_question is not None and minutes is None:
-        session.ask(device.faults.reload_question, lambda _text: session.show_prompt())
-        return
-    session.ask("Proceed with reload? [confirm]", answer)
-
-
-def _reload_cancel(session: CliSession) -> None:
-    device = session.device
-    if device.reload_at is None:
-        session.emit("%No reload is scheduled.")
-        return
-    device.reload_at = None
-    device.hooks.cancel_reload()
-    session.emit(f"{NL}***{NL}*** --- SHUTDOWN ABORTED ---{NL}***")
 
 
 _ALL = frozenset(Family)
@@ -373,8 +327,12 @@ _PRIV_COMMANDS: list[tuple[list[str], Handler, frozenset[Family]]] = [
     (["show", "context"], _show_context, _MPF),
     (["changeto"], _changeto, _MPF),
     (["show", "bootvar"], _show_bootvar, _MPF),
-    (["show", "reload"], _show_reload, _MPF),
+    (["show", "reload"], reloads.show_reload, _MPF),
     (["reload"], _reload, _ALL),
+    (["show", "clock"], extras.show_clock, _ALL),
+    (["show", "mode"], extras.show_mode, _MPF),
+    (["dir"], extras.show_dir, _MPF),
+    (["more", "system:running-config"], extras.more_running, _MPF),
 ]
 
 __all__ = ["SINGLE", "error", "handle_line", "run_exec", "words_match"]

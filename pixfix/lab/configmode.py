@@ -115,7 +115,8 @@ def _apply(session: CliSession, body: list[str], *, negated: bool) -> str | None
     if not path and body[0].lower() in _SINGLE_VALUED:
         ctx.running = _replace_single(ctx.running, body[0].lower(), text)
     else:
-        ctx.running = cfgtree.assert_line(cfgtree.ensure_path(ctx.running, path), path, text)
+        order = cfgtree.command_order(ctx.startup)  # the device's own order of commands
+        ctx.running = cfgtree.assert_line(cfgtree.ensure_path(ctx.running, path), path, text, order)
     if _opens_block(path, body[0].lower()):
         state.path.append(text.strip())
     return ""

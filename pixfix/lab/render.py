@@ -108,12 +108,17 @@ def show_context(device: Device) -> str:
     return NL.join(lines)
 
 
+def image_name(device: Device) -> str:
+    """The unit's software image file, `asa9164-smp-k8.bin` style."""
+    digits = device.train.version.replace(".", "").replace("(", "-").rstrip(")")
+    return f"asa{digits}-smp-k8.bin"
+
+
 def show_bootvar(device: Device) -> str:
     """As captured on an ASAv 9.6: the saved BOOT variable names the image by its boot-loader
     path `(hd0,1)/...`, the current one by `disk0:/...` (9.x units here; the 8.x units keep
     `disk0:` in both, which no capture confirms)."""
-    digits = device.train.version.replace(".", "").replace("(", "-").rstrip(")")
-    image = f"asa{digits}-smp-k8.bin"
+    image = image_name(device)
     saved = f"(hd0,1)/{image}" if device.train.version.startswith("9.") else f"disk0:/{image}"
     return NL.join(
         [

@@ -76,6 +76,7 @@ class CliSession:
         self._held: str | None = None  # a line held by the `pause_at` fault
         self._backlog = ""  # what the client typed while a line was held
         self.on_output: Callable[[], None] = lambda: None  # output made outside `feed`
+        self.output_filter: Callable[[str], str] | None = None  # `| include X` of this command
         self._question: tuple[Answer, bool] | None = None  # (callback, echo)
         self._pending: list[str] = []  # lines still behind a More prompt
         self._endless: list[str] = []  # the `endless_pager` fault: lines that page forever
@@ -147,6 +148,8 @@ class CliSession:
 
     def emit(self, text: str) -> None:
         """Print command output through the pager, then the prompt (faults permitting)."""
+        if self.output_filter is not None:
+            text = self.output_filter(text)
         faults = self.device.faults
         if faults.bad_utf8 and text:
             text = hostile.with_bad_bytes(text, NL)
