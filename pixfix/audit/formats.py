@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 
+from pixfix.audit.prometheus import render_prometheus
 from pixfix.audit.report import (
     AuditView,
     audit_summary,
@@ -41,6 +42,7 @@ class Format(Enum):
     CSV = "csv"
     JUNIT = "junit"
     MARKDOWN = "markdown"
+    PROMETHEUS = "prometheus"  # a node_exporter textfile (`pixfix.audit.prometheus`)
 
 
 _RENDERERS: dict[Format, Callable[[AuditView], str]] = {
@@ -58,6 +60,7 @@ def render_audit(
     color: bool = False,
     extra: Mapping[str, Mapping[str, object]] | None = None,
     width: int | None = None,
+    timing: tuple[float, float] | None = None,
 ) -> str:
     """The audit report as text, entries in the order given.
 
@@ -65,11 +68,15 @@ def render_audit(
     JSON object, extra columns in table, markdown and CSV, properties in JUnit. A label that is
     not in `results`, or a key that would replace a report field, raises ValueError. `color`
     and `width` only apply to the table: pass a terminal's width to wrap cells to fit it;
-    without one the table is as wide as its content (what a file wants).
+    without one the table is as wide as its content (what a file wants). `timing` (the audit's
+    start as a Unix time, and its seconds) is for the Prometheus textfile.
     """
     view = audit_view(results, extra or {})
     if fmt is Format.TABLE:
         return render_table(view, color=color, width=width)
+    if fmt is Format.PROMETHEUS:
+        started, seconds = timing or (0.0, 0.0)
+        return render_prometheus(results, started=started, seconds=seconds)
     return _RENDERERS[fmt](view)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -75,6 +77,7 @@ def audit(
 
     Exit codes: 0 none exposed, 1 some exposed, 2 bad input, 3 some device could not be audited.
     """
+    started, clock = time.time(), time.monotonic()
     if offline:
         if not paths or inventory is not None or with_probe:
             raise InputError("--offline takes PATHs (files or folders), and neither -i nor --probe")
@@ -100,7 +103,8 @@ def audit(
     on_terminal = sys.stdout.isatty() and output is None
     width = shutil.get_terminal_size().columns if on_terminal else None
     color = on_terminal and color_wanted(sys.stdout)
-    text = render_audit(results, chosen, color=color, width=width, extra=extra)
+    timing = (started, time.monotonic() - clock)
+    text = render_audit(results, chosen, color=color, width=width, extra=extra, timing=timing)
     _write(text, output)
     sys.exit(audit_exit_code(results))
 
@@ -109,7 +113,10 @@ def _write(text: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
         return
-    try:
-        output.write_text(text, encoding="utf-8")
+    partial = output.with_name(f".{output.name}.partial")  # replaced whole: a collector (the
+    try:  # Prometheus textfile one) never reads half a report
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, output)
     except OSError as exc:
+        partial.unlink(missing_ok=True)
         raise InputError(f"{output}: cannot write report: {exc.strerror}") from exc
