@@ -18,13 +18,16 @@ from collections.abc import Sequence
 
 from pixfix.audit.report import audit_summary
 from pixfix.model import DeviceResult, Status
+from pixfix.text import strip_control
 
 _HEADER = "# HELP {name} {help}\n# TYPE {name} gauge\n"
 
 
 def _label(value: str) -> str:
-    """A label value as the text format wants it: backslash, quote and newline escaped."""
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    """A label value as the text format wants it: backslash, quote and newline escaped; other
+    control characters (device text is data: escape sequences) removed."""
+    text = "\n".join(strip_control(part) for part in value.split("\n"))
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def _labels(**labels: str) -> str:
