@@ -63,6 +63,16 @@ def _release(lab: Any) -> None:
     assert lab.cli("lab", "release", "a1").returncode == 0
 
 
+def _wait_interrupt_noted(folder: Path, apply: subprocess.Popen[str]) -> None:
+    """Until the run's journal says it took the signal (no guessing how long that takes)."""
+    (run,) = (folder / "runs").iterdir()
+    deadline = time.monotonic() + 60
+    while '"event": "interrupt"' not in (run / "log.jsonl").read_text():
+        assert apply.poll() is None, apply.communicate()
+        assert time.monotonic() < deadline, "the apply never noted the signal"
+        time.sleep(0.05)
+
+
 def _typed_to_a1(folder: Path) -> list[str]:
     """The lines typed to a1 so far, from the running apply's journal."""
     (run,) = (folder / "runs").iterdir()
@@ -106,7 +116,7 @@ def test_one_signal_finishes_the_device_in_flight_and_starts_no_other(
     _wait_held(lab, apply)
     assert _typed_to_a1(tmp_path)[-1] == last  # the step is the one named
     apply.send_signal(signum)
-    time.sleep(0.3)  # the signal is handled while a1 is still held
+    _wait_interrupt_noted(tmp_path, apply)  # handled while a1 is still held
     _release(lab)
     _, stderr = apply.communicate(timeout=120)
     assert apply.returncode == {signal.SIGINT: 130, signal.SIGTERM: 143}[signum], stderr
@@ -134,7 +144,7 @@ def test_a_second_signal_stops_at_once_and_the_record_says_what_may_be_half_chan
     _wait_held(lab, apply)
     assert _typed_to_a1(tmp_path)[-1] == last  # the step is the one named
     apply.send_signal(signal.SIGINT)
-    time.sleep(0.3)
+    _wait_interrupt_noted(tmp_path, apply)
     apply.send_signal(signal.SIGINT)
     _, stderr = apply.communicate(timeout=60)
     assert apply.returncode == 130, stderr
