@@ -41,12 +41,12 @@ def idle_of(entry: PlanEntry) -> Idle | None:
 
 
 def pair_key(entry: PlanEntry, config: str | None) -> str | None:
-    """What the two units of a pair share: the configuration (replicated; `failover lan unit`
-    is each unit's own line), and the context."""
-    if not config:
-        return None
-    shared = _OWN_LINE.sub("", config)
-    return f"{config_fingerprint(shared)}/{entry.context or ''}"
+    """What the two units of an active/standby pair share: the configuration (replicated;
+    `failover lan unit` is each unit's own line, and the hostname is in it). None for a
+    context: a standby context stays `left-exposed` (the safe side)."""
+    if not config or entry.context is not None:
+        return None  # contexts: identical templated contexts on unrelated units would match
+    return config_fingerprint(_OWN_LINE.sub("", config))
 
 
 def covered_standbys(

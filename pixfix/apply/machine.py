@@ -53,7 +53,7 @@ from pixfix.apply.rules import (
     Observed,
     difference,
     foreign_changes,
-    has_unsaved_changes,
+    others_unsaved,
     precheck,
     reporting_changes,
     timer_choice,
@@ -156,7 +156,7 @@ def _before_sending(
         return replace(
             record_for(spec, stop.status, stop.reason, progress), difference=stop.difference
         )
-    unsaved = has_unsaved_changes(observed)
+    unsaved = others_unsaved(spec, observed)  # a save-only plan's own difference is not
     pending = ""
     if unsaved:
         pending = difference(observed.startup or "", observed.running, names=("startup", "running"))

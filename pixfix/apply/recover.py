@@ -100,6 +100,8 @@ def _active_unit(io: DeviceIO, spec: ChangeSpec, env: DeviceEnv, progress: Progr
     was sent to. A standby unit: `FailedOver`, nothing is sent to it."""
     role, serial = unit_now(io, spec.entry.context)
     other = serial is not None and progress.unit is not None and serial != progress.unit
+    if other and serial is not None:
+        env.hold(serial)  # that unit is now changed too: no other run may work on it meanwhile
     if other:
         note = (
             f"the change went to unit {progress.unit}; after the failover {env.address} "

@@ -9,6 +9,8 @@ Device text is data: HTML autoescapes, markdown goes through the `md` / `code` /
 
 from __future__ import annotations
 
+import os
+import socket
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,8 +71,10 @@ def result_document(
 ) -> JsonDict:
     """result.json; `exit_code` None while the run is still going."""
     status = "running" if exit_code is None else "interrupted" if interrupted else "finished"
+    running = {"pid": os.getpid(), "host": socket.gethostname()} if exit_code is None else {}
     return {
         **header.to_json(),
+        **running,  # who writes it, while it runs: `pixfix show` tells a live run from a dead one
         "status": status,
         "exit_code": exit_code,
         "summary": dict(counts(records)),

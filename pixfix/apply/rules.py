@@ -107,7 +107,7 @@ def precheck(spec: ChangeSpec, observed: Observed, *, allow_unsaved: bool) -> St
             status=Outcome.REFUSED_STANDBY,
             reason="standby unit of a failover pair: change the active unit; nothing sent",
         )
-    if has_unsaved_changes(observed) and not allow_unsaved and not _unsaved_is_ours(spec, observed):
+    if others_unsaved(spec, observed) and not allow_unsaved:
         shown = difference(observed.startup or "", observed.running, names=("startup", "running"))
         return Stop(
             status=Outcome.UNSAVED_CHANGES,
@@ -124,6 +124,12 @@ def _saved_too(spec: ChangeSpec, observed: Observed) -> bool:
     if spec.kind is not RunKind.APPLY:
         return True
     return observed.startup is not None and spec.done.reached(audit_config(observed.startup))
+
+
+def others_unsaved(spec: ChangeSpec, observed: Observed) -> bool:
+    """Running differs from startup by edits that are not this change's own (see
+    `_unsaved_is_ours`): someone else's, which a save would make permanent."""
+    return has_unsaved_changes(observed) and not _unsaved_is_ours(spec, observed)
 
 
 def _unsaved_is_ours(spec: ChangeSpec, observed: Observed) -> bool:

@@ -146,6 +146,11 @@ class LoadedRun:
 def load_apply_run(run_dir: Path) -> LoadedRun:
     """The devices of an apply run (not a dry run, not a rollback) with what they need."""
     document = read_run(run_dir)
+    if document.get("status") == "running":  # still written by a live process (read_run)
+        raise InputError(
+            f"{run_dir}: that apply is still running (pid {document.get('pid')}): wait for it "
+            "to end, or stop it (Ctrl-C), then roll back"
+        )
     if document.get("kind") != "apply" or document.get("dry_run"):
         raise InputError(
             f"{run_dir}: only the run directory of an apply (not a dry run) rolls back"

@@ -26,7 +26,6 @@ from pixfix.model import JsonDict
 PENDING = "pending"
 INTERRUPTED = "interrupted"
 NOT_STARTED = "not-started"
-FINAL = frozenset({"finished", "interrupted"})
 
 
 @dataclass(slots=True)
@@ -68,19 +67,35 @@ def label_of(device: JsonDict) -> str:
     return f"{name}/{context}" if context else name
 
 
-def settle(document: JsonDict, journal: dict[str, DeviceJournal], *, run: str) -> JsonDict:
-    """result.json as the journal completes it; a finished run's record is returned as is."""
-    if document.get("status") in FINAL:
+def settle(
+    document: JsonDict, journal: dict[str, DeviceJournal], *, run: str, live: bool = False
+) -> JsonDict:
+    """result.json as the journal completes it. A run still going (`live`) is returned as is;
+    otherwise every device the record left `pending` or `interrupted` (or `not-started` while
+    the journal says it started: a run stopped at once wrote its record while its workers were
+    still typing) is taken from the journal, which was written ahead of each step."""
+    if live:
         return document
+    items = [item for item in document.get("devices", []) if isinstance(item, dict)]
     devices = [
-        _settled(item, journal.get(label_of(item)), run) if item.get("status") == PENDING else item
-        for item in document.get("devices", [])
-        if isinstance(item, dict)
+        _settled(item, journal.get(label_of(item)), run) if _open(item, journal) else item
+        for item in items
     ]
+    if devices == items:
+        return document
     summary: dict[str, int] = {}
     for item in devices:
         summary[str(item.get("status"))] = summary.get(str(item.get("status")), 0) + 1
-    return {**document, "status": "stopped", "summary": summary, "devices": devices}
+    status = "stopped" if document.get("status") == "running" else document.get("status")
+    return {**document, "status": status, "summary": summary, "devices": devices}
+
+
+def _open(item: JsonDict, journal: dict[str, DeviceJournal]) -> bool:
+    status = item.get("status")
+    if status in (PENDING, INTERRUPTED):
+        return True
+    found = journal.get(label_of(item))
+    return status == NOT_STARTED and found is not None and found.started
 
 
 def _settled(item: JsonDict, journal: DeviceJournal | None, run: str) -> JsonDict:

@@ -21,6 +21,7 @@ import html
 import json
 import os
 import secrets
+import socket
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -106,7 +107,7 @@ class RunDir:
     def __init__(self, path: Path, redact: Redactor) -> None:
         self.path = path
         self.redact = redact
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a signal handler may log while the thread logs
 
     @property
     def run_id(self) -> str:
@@ -168,7 +169,22 @@ def read_run(path: Path) -> dict[str, Any]:
     document = read_json(path / RUN_FILE)
     if not isinstance(document, dict) or not isinstance(document.get("devices"), list):
         raise InputError(f"{path / RUN_FILE}: not a pixfix run record")
-    return settle(document, replay(read_journal(path)), run=str(path))
+    live = document.get("status") == "running" and _alive(document)
+    return settle(document, replay(read_journal(path)), run=str(path), live=live)
+
+
+def _alive(document: dict[str, Any]) -> bool:
+    """Whether the process that writes this running record is still there (same machine)."""
+    pid, host = document.get("pid"), document.get("host")
+    if not isinstance(pid, int) or host != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def read_journal(path: Path) -> list[str]:

@@ -13,9 +13,12 @@ from pathlib import Path
 import pytest
 
 import pixfix.lab
+from pixfix.apply.model import apply_spec
+from pixfix.apply.rules import Observed, others_unsaved, precheck
 from pixfix.audit.formats import Format, audit_exit_code, render_audit
 from pixfix.audit.verdict import audit_config
 from pixfix.model import DeviceResult, Status
+from pixfix.parse.config import config_software
 from pixfix.plan.entry import DeviceMeta, Mode, Reload, fix_is_all_unsaved, plan_entry
 from pixfix.probe.classify import Verdict
 from pixfix.probe.judge import Agreement, judge_device
@@ -108,3 +111,24 @@ def test_other_unsaved_edits_are_shown_and_nothing_is_planned() -> None:
     assert (commands, save, planned) == ((), (), False)
     assert "more than the SMTP fix" in note and "+ logging buffered debugging" in note
     assert not fix_is_all_unsaved(OTHER_EDIT, SAVED, Mode.DISABLE)
+
+
+def test_apply_saves_only_the_fix_and_calls_nothing_else_unsaved() -> None:
+    """The save-only apply needs no --allow-unsaved and warns of no one else's edits; with
+    another unsaved edit on the unit it is refused."""
+    result = _audited(FIXED, SAVED)
+    meta = DeviceMeta(transport="ssh")
+    entry = plan_entry(result, FIXED, meta, mode=Mode.DISABLE, reload=Reload.NEVER, saved=SAVED)
+    spec = apply_spec(entry, FIXED)
+    software = config_software(FIXED)
+    assert software is not None
+
+    def observed(running: str) -> Observed:
+        verdict = audit_config(running)
+        return Observed(
+            software=software, role=None, running=running, startup=SAVED, verdict=verdict
+        )
+
+    assert not others_unsaved(spec, observed(FIXED))
+    assert precheck(spec, observed(FIXED), allow_unsaved=False) is None
+    assert others_unsaved(spec, observed(OTHER_EDIT))
