@@ -63,6 +63,16 @@ def _release(lab: Any) -> None:
     assert lab.cli("lab", "release", "a1").returncode == 0
 
 
+def _held_at(lab_factory: Any, folder: Path, step: str) -> tuple[Any, subprocess.Popen[str]]:
+    """A lab, and an apply whose first unit is held at `step` (proved from the journal)."""
+    held, last = STEPS[step]
+    lab = _lab(lab_factory, folder, held)
+    apply = _start_apply(lab, folder, _planned(lab, folder))
+    _wait_held(lab, apply)
+    assert _typed_to_a1(folder)[-1] == last  # the step is the one named
+    return lab, apply
+
+
 def _wait_interrupt_noted(folder: Path, apply: subprocess.Popen[str]) -> None:
     """Until the run's journal says it took the signal (no guessing how long that takes)."""
     (run,) = (folder / "runs").iterdir()
@@ -110,11 +120,7 @@ def _rolled_back(lab: Any, folder: Path, run: Path) -> dict[str, str]:
 def test_one_signal_finishes_the_device_in_flight_and_starts_no_other(
     lab_factory: Any, tmp_path: Path, step: str, signum: signal.Signals
 ) -> None:
-    held, last = STEPS[step]
-    lab = _lab(lab_factory, tmp_path, held)
-    apply = _start_apply(lab, tmp_path, _planned(lab, tmp_path))
-    _wait_held(lab, apply)
-    assert _typed_to_a1(tmp_path)[-1] == last  # the step is the one named
+    lab, apply = _held_at(lab_factory, tmp_path, step)
     apply.send_signal(signum)
     _wait_interrupt_noted(tmp_path, apply)  # handled while a1 is still held
     _release(lab)
@@ -138,11 +144,7 @@ def test_one_signal_finishes_the_device_in_flight_and_starts_no_other(
 def test_a_second_signal_stops_at_once_and_the_record_says_what_may_be_half_changed(
     lab_factory: Any, tmp_path: Path, step: str
 ) -> None:
-    held, last = STEPS[step]
-    lab = _lab(lab_factory, tmp_path, held)
-    apply = _start_apply(lab, tmp_path, _planned(lab, tmp_path))
-    _wait_held(lab, apply)
-    assert _typed_to_a1(tmp_path)[-1] == last  # the step is the one named
+    lab, apply = _held_at(lab_factory, tmp_path, step)
     apply.send_signal(signal.SIGINT)
     _wait_interrupt_noted(tmp_path, apply)
     apply.send_signal(signal.SIGINT)
