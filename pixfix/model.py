@@ -305,3 +305,4 @@ class Collected:
     result: DeviceResult
     config: str | None  # None when nothing was read (connection or login failed)
     startup: str | None = None  # the saved configuration, where it was read (live audits)
+    read_at: float | None = None  # a saved file's modification time (offline audits)

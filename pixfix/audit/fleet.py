@@ -16,7 +16,7 @@ from pixfix.audit.report import transport_extra
 from pixfix.fleet import reporter_for, run_fleet
 from pixfix.inventory.load import Host
 from pixfix.logsetup import per_host
-from pixfix.model import Collected, DeviceResult
+from pixfix.model import Collected
 from pixfix.probe.judge import probe_extra
 from pixfix.store.saved import config_saver
 from pixfix.transport.hostkeys import KeyOptions
@@ -52,9 +52,11 @@ def collect_fleet(hosts: Sequence[Host], options: FleetOptions) -> list[list[Col
 
 def audit_fleet(
     hosts: Sequence[Host], options: FleetOptions, *, probe: bool = False
-) -> tuple[list[DeviceResult], Extra]:
-    """The results of every host, and their extra columns (transport; probe when asked)."""
-    results = [c.result for got in collect_fleet(hosts, options) for c in got]
+) -> tuple[list[Collected], Extra]:
+    """Every host's entries with the text they were audited from, and their extra columns
+    (transport; probe when asked)."""
+    collected = [c for got in collect_fleet(hosts, options) for c in got]
+    results = [c.result for c in collected]
     extra = transport_extra(results, {h.name: h.transport.value for h in hosts})
     if probe:
         mx = {host.name: host.mx for host in hosts if host.mx is not None}
@@ -62,7 +64,7 @@ def audit_fleet(
         judged = probe_extra(results, mx, workers=options.workers, timeout=timeout)
         for label, columns in judged.items():
             extra.setdefault(label, {}).update(columns)
-    return results, extra
+    return collected, extra
 
 
 def _name(host: Host) -> str:

@@ -8,6 +8,8 @@ sequences, spreadsheet formulas, markdown and HTML markup, characters XML forbid
 
 from __future__ import annotations
 
+import json
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 
@@ -22,6 +24,13 @@ from pixfix.audit.report import (
     render_markdown,
     render_table,
 )
+from pixfix.audit.since_report import (
+    add_since_suite,
+    since_lines,
+    since_markdown,
+    since_prometheus,
+)
+from pixfix.history.since import Since
 from pixfix.model import DeviceResult, Status
 from pixfix.text import strip_control
 
@@ -61,6 +70,7 @@ def render_audit(
     extra: Mapping[str, Mapping[str, object]] | None = None,
     width: int | None = None,
     timing: tuple[float, float] | None = None,
+    since: Since | None = None,
 ) -> str:
     """The audit report as text, entries in the order given.
 
@@ -69,20 +79,45 @@ def render_audit(
     not in `results`, or a key that would replace a report field, raises ValueError. `color`
     and `width` only apply to the table: pass a terminal's width to wrap cells to fit it;
     without one the table is as wide as its content (what a file wants). `timing` (the audit's
-    start as a Unix time, and its seconds) is for the Prometheus textfile.
+    start as a Unix time, and its seconds) is for the Prometheus textfile. `since` (the
+    difference to an earlier recorded audit) is carried by every format but CSV.
     """
     view = audit_view(results, extra or {})
     if fmt is Format.TABLE:
-        return render_table(view, color=color, width=width)
+        text = render_table(view, color=color, width=width)
+        return text if since is None else text + "\n".join(["", *since_lines(since)]) + "\n"
     if fmt is Format.PROMETHEUS:
         started, seconds = timing or (0.0, 0.0)
-        return render_prometheus(results, started=started, seconds=seconds)
-    return _RENDERERS[fmt](view)
+        text = render_prometheus(results, started=started, seconds=seconds)
+        return text if since is None else text + since_prometheus(since)
+    text = _RENDERERS[fmt](view)
+    if since is None or fmt is Format.CSV:
+        return text
+    return _with_since(text, fmt, since)
 
 
-def audit_exit_code(results: Sequence[DeviceResult]) -> int:
-    """3 when some entry could not be audited (wins), 1 when some is exposed or unsaved,
+def _with_since(text: str, fmt: Format, since: Since) -> str:
+    if fmt is Format.JSON:
+        document = json.loads(text)
+        document["since"] = since.to_json()
+        return json.dumps(document, indent=2) + "\n"
+    if fmt is Format.MARKDOWN:
+        return text + "\n".join(since_markdown(since)) + "\n"
+    root = ET.fromstring(text)  # noqa: S314 (our own XML, just rendered)
+    add_since_suite(root, since)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+REGRESSION_EXIT = 4
+
+
+def audit_exit_code(results: Sequence[DeviceResult], since: Since | None = None) -> int:
+    """4 when some device is exposed again since the reference audit (wins: a scheduled job
+    pages on it), 3 when some entry could not be audited, 1 when some is exposed or unsaved,
     else 0."""
+    if since is not None and since.regressions:
+        return REGRESSION_EXIT
     statuses = {result.status for result in results}
     if Status.ERROR in statuses:
         return 3

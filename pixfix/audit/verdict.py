@@ -218,9 +218,8 @@ def collect_offline(paths: Sequence[Path], *, assume_whole: bool = False) -> lis
             )
             collected.append(Collected(result=error, config=None))
         else:
-            collected.append(
-                collect_text(saved.name, saved.context, saved.text, assume_whole=assume_whole)
-            )
+            got = collect_text(saved.name, saved.context, saved.text, assume_whole=assume_whole)
+            collected.append(replace(got, read_at=saved.mtime))
     return collected
 
 
@@ -235,5 +234,13 @@ def collect_text(
 
 def audit_offline(paths: Sequence[Path], *, assume_whole: bool = False) -> list[DeviceResult]:
     """Audit saved configurations (see `collect_offline`), sorted by name, then context."""
-    results = [c.result for c in collect_offline(paths, assume_whole=assume_whole)]
-    return sorted(results, key=lambda r: (r.name, r.context or "", r.status.value))
+    return [c.result for c in audit_offline_collected(paths, assume_whole=assume_whole)]
+
+
+def audit_offline_collected(
+    paths: Sequence[Path], *, assume_whole: bool = False
+) -> list[Collected]:
+    """`audit_offline`, each entry kept with its text and its file's time."""
+    collected = collect_offline(paths, assume_whole=assume_whole)
+    return sorted(collected, key=lambda c: (c.result.name, c.result.context or "",
+                                            c.result.status.value))  # fmt: skip

@@ -21,6 +21,8 @@ _COMMANDS = {
     "apply": "pixfix.cli.apply:apply",
     "rollback": "pixfix.cli.apply:rollback",
     "audit": "pixfix.cli.audit:audit",
+    "history": "pixfix.cli.history:history",
+    "report": "pixfix.cli.history:report",
     "inventory": "pixfix.cli.inventory:inventory",
     "lab": "pixfix.cli.lab:lab",
     "plan": "pixfix.cli.plan:plan",

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+
+from pixfix.errors import InputError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -16,6 +19,20 @@ def quiet_asked(local: bool = False) -> bool:
     """`pixfix -q` (errors only), or the command's own `-q`."""
     ctx = click.get_current_context(silent=True)
     return local or bool(ctx is not None and ctx.find_root().params.get("quiet"))
+
+
+def write_report(text: str, output: Path | None) -> None:
+    """The report on stdout, or in `output` replaced whole (temp file and rename)."""
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    partial = output.with_name(f".{output.name}.partial")  # replaced whole: a collector (the
+    try:  # Prometheus textfile one) never reads half a report
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, output)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise InputError(f"{output}: cannot write report: {exc.strerror}") from exc
 
 
 def note(text: str) -> None:

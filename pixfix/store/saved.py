@@ -26,6 +26,7 @@ class SavedConfig:
     context: str | None
     text: str | None
     error: str | None = None
+    mtime: float | None = None  # the file's modification time (Unix), where it could be read
 
 
 def read_configs(paths: Sequence[Path]) -> list[SavedConfig]:
@@ -54,6 +55,7 @@ def _visible_files(folder: Path) -> list[Path]:
 def _read_config(path: Path) -> SavedConfig:
     name, _, context = path.stem.partition("@")
     try:
+        mtime = path.stat().st_mtime
         text = path.read_bytes().decode("utf-8-sig")  # Windows editors add a byte order mark
     except OSError as exc:
         error = f"cannot read {path}: {exc.strerror or exc}"
@@ -61,7 +63,7 @@ def _read_config(path: Path) -> SavedConfig:
     except UnicodeDecodeError as exc:
         error = f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})"
         return SavedConfig(name=name, context=context or None, text=None, error=error)
-    return SavedConfig(name=name, context=context or None, text=text)
+    return SavedConfig(name=name, context=context or None, text=text, mtime=mtime)
 
 
 def config_saver(folder: Path) -> SaveConfig:

@@ -29,6 +29,7 @@ LAYERS = (
     "transport",
     "probe",  # the mail path seen from outside: read by audit --probe and by apply
     "parse",
+    "history",  # audits kept over time: below audit, whose reports carry the difference
     "audit",
     "plan",
     "apply",

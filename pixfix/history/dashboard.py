@@ -1,0 +1,180 @@
+"""`pixfix report DB --out fleet.html`: the fleet's compliance over time on one page.
+
+The page is self-contained (no script, no link to anything outside it; a Content-Security-Policy
+forbids both) so that it opens from a ticket or a file share: the trend as a chart, the current
+state by software train and by inventory group, the regressions still open first, and each
+device's timeline. Every chart has its numbers in a table beside it, so the page reads the same
+where SVG is not shown. It covers the audits of one scope (by default the latest audit's:
+the nightly job's inventory), because an ad-hoc `--limit` audit would read as a dip in the trend.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import cache
+
+import jinja2
+
+from pixfix.errors import InputError, TemplateError
+from pixfix.history.charts import COLORS, state_chart, trend_chart
+from pixfix.history.db import AuditRow, History
+from pixfix.history.snapshot import Snapshot, from_body
+from pixfix.history.timeline import Change, OpenRegression, changes, open_regression, train_label
+from pixfix.resources import templates_dir
+from pixfix.text import strip_control
+
+STATUSES = tuple(status.value for status in COLORS)
+_ORDER = {status: rank for rank, status in enumerate(("exposed", "unsaved", "error", "tuned"))}
+
+
+def when(started: float) -> str:
+    """An audit's time as the page shows it (local time, to the minute)."""
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(started))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceView:
+    label: str
+    latest: Snapshot
+    train: str
+    changes: tuple[Change, ...]
+    regression: OpenRegression | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DashboardView:
+    scope: str
+    audits: tuple[AuditRow, ...]
+    other_scopes: int
+    devices: tuple[DeviceView, ...]
+    by_train: tuple[tuple[str, dict[str, int]], ...]
+    by_group: tuple[tuple[str, dict[str, int]], ...]
+    when: dict[int, str]  # audit id -> its time as shown
+
+    @property
+    def latest(self) -> AuditRow:
+        return self.audits[-1]
+
+    @property
+    def regressions(self) -> list[DeviceView]:
+        return [device for device in self.devices if device.regression is not None]
+
+
+def _count(rows: Mapping[str, list[Snapshot]]) -> tuple[tuple[str, dict[str, int]], ...]:
+    counted = []
+    for name in sorted(rows):
+        counts = dict.fromkeys(STATUSES, 0)
+        for snap in rows[name]:
+            counts[snap.status.value] += 1
+        counted.append((name, counts))
+    return tuple(counted)
+
+
+def _device_views(history: History, audit_ids: set[int], latest: int) -> list[DeviceView]:
+    bodies = history.states()
+    parsed: dict[int, Snapshot] = {}
+    views = []
+    for (name, context), pairs in history.series():
+        series = []
+        for audit_id, state_id in pairs:
+            if audit_id not in audit_ids:
+                continue
+            if state_id not in parsed:
+                parsed[state_id] = from_body("", None, bodies[state_id], None)
+            series.append((audit_id, parsed[state_id]))
+        if not series or series[-1][0] != latest:
+            continue  # not in the latest audit: gone
+        named = [(a, _named(s, name, context)) for a, s in series]
+        found = changes(named)
+        last = named[-1][1]
+        views.append(
+            DeviceView(
+                label=last.label,
+                latest=last,
+                train=train_label(last.platform, last.software),
+                changes=tuple(reversed(found)),
+                regression=open_regression(named),
+            )
+        )
+    return sorted(views, key=_rank)
+
+
+def _named(snap: Snapshot, name: str, context: str | None) -> Snapshot:
+    return replace(snap, name=name, context=context)
+
+
+def _rank(device: DeviceView) -> tuple[int, int, str]:
+    first = 0 if device.regression is not None else 1
+    return (first, _ORDER.get(device.latest.status.value, 9), device.label)
+
+
+def dashboard_view(history: History, scope: str | None = None) -> DashboardView:
+    """The page's content: the audits of `scope` (default: the latest audit's)."""
+    every = history.audits()
+    if not every:
+        raise InputError(f"{history.path}: no audit recorded yet")
+    chosen = scope if scope is not None else every[-1].meta.scope
+    audits = tuple(row for row in every if row.meta.scope == chosen)
+    if not audits:
+        raise InputError(f"{history.path}: no audit of scope {chosen!r}")
+    devices = _device_views(history, {row.audit_id for row in audits}, audits[-1].audit_id)
+    trains: dict[str, list[Snapshot]] = {}
+    groups: dict[str, list[Snapshot]] = {}
+    for device in devices:
+        trains.setdefault(device.train, []).append(device.latest)
+        for group in device.latest.groups or ("(no group)",):
+            groups.setdefault(group, []).append(device.latest)
+    return DashboardView(
+        scope=chosen,
+        audits=audits,
+        other_scopes=len({row.meta.scope for row in every}) - 1,
+        devices=tuple(devices),
+        by_train=_count(trains),
+        by_group=_count(groups),
+        when={row.audit_id: when(row.meta.started) for row in audits},
+    )
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir() / "report"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["clean"] = strip_control
+    return env
+
+
+def render_dashboard(view: DashboardView, *, generated: float | None = None) -> str:
+    """The whole page (HTML)."""
+    counts = [row.counts for row in view.audits]
+    charts = {
+        "trend": trend_chart([view.when[r.audit_id] for r in view.audits], counts),
+        "trains": state_chart("Now, by software train", view.by_train, "chart-trains"),
+        "groups": state_chart("Now, by inventory group", view.by_group, "chart-groups"),
+    }
+    try:
+        template = _environment().get_template("dashboard.html.j2")
+        return template.render(
+            view=view,
+            charts=charts,
+            statuses=STATUSES,
+            trend=trend_rows(view),
+            colors={status.value: color for status, color in COLORS.items()},
+            generated=when(time.time() if generated is None else generated),
+        )
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"report template dashboard.html.j2: {exc}") from exc
+
+
+def trend_rows(view: DashboardView) -> list[tuple[str, Sequence[int]]]:
+    """The trend chart's numbers: per audit, devices per verdict (for the table)."""
+    return [
+        (view.when[row.audit_id], [row.counts.get(status, 0) for status in STATUSES])
+        for row in view.audits
+    ]
