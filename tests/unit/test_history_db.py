@@ -1,0 +1,197 @@
+"""pixfix.history.db and .schema: recording, reading back, upgrading, and every bad file."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from pixfix.errors import InputError
+from pixfix.history.db import AuditMeta, History, SinceSpec
+from pixfix.history.schema import APPLICATION_ID, SCHEMA_VERSION, UPGRADES
+from pixfix.history.snapshot import Snapshot
+from pixfix.model import Status
+
+FIXUP = "fixup protocol smtp 25"
+
+
+def meta(started: float, scope: str = "inventory /x.yaml") -> AuditMeta:
+    return AuditMeta(started=started, seconds=1.5, source="live", scope=scope,
+                     inventory="x.yaml", version="0.1.0", host="box")  # fmt: skip
+
+
+def snap(name: str, status: Status, context: str | None = None) -> Snapshot:
+    lines = (FIXUP,) if status is Status.EXPOSED else ()
+    return Snapshot(name=name, context=context, status=status, running=status, lines=lines,
+                    platform="pix", software="6.3(5)", fingerprint=f"{name}-{status.value}",
+                    groups=("site-a",))  # fmt: skip
+
+
+def test_record_and_read_back(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    with History.open(path) as db:
+        first, since = db.record(meta(100.0), [snap("a", Status.COMPLIANT),
+                                               snap("fw", Status.EXPOSED, "mail")])  # fmt: skip
+        assert since is None
+        _, since = db.record(meta(200.0), [snap("a", Status.EXPOSED)], SinceSpec())
+    assert since is not None and since.names("regressions") == ["a"]
+    assert since.gone == ("fw/mail",)
+    with History.open(path, create=False) as db:
+        audits = db.audits()
+        assert [row.counts for row in audits] == [{"compliant": 1, "exposed": 1}, {"exposed": 1}]
+        assert audits[0].meta == meta(100.0)
+        (a, mail) = db.snapshots(first)
+        assert (a.label, a.groups, mail.label, mail.lines) == (
+            "a",
+            ("site-a",),
+            "fw/mail",
+            (FIXUP,),
+        )
+        assert [s.status for _, s in db.timeline("a", None)] == [Status.COMPLIANT, Status.EXPOSED]
+
+
+def test_identical_states_are_stored_once(tmp_path: Path) -> None:
+    with History.open(tmp_path / "h.db") as db:
+        for night in range(30):
+            db.record(meta(float(night)), [snap(f"d{i}", Status.COMPLIANT) for i in range(20)])
+        assert len(db.states()) == 20
+        assert len(db.audits()) == 30
+
+
+def test_since_compares_with_the_same_scope_only(tmp_path: Path) -> None:
+    with History.open(tmp_path / "h.db") as db:
+        db.record(meta(100.0), [snap("a", Status.COMPLIANT), snap("b", Status.COMPLIANT)])
+        db.record(meta(150.0, scope="inventory /x.yaml --limit b"), [snap("b", Status.EXPOSED)])
+        _, since = db.record(meta(200.0), [snap("a", Status.COMPLIANT), snap("b", Status.EXPOSED)],
+                             SinceSpec())  # fmt: skip
+        assert since is not None and since.reference is not None
+        assert since.reference.audit_id == 1
+        assert since.names("regressions") == ["b"]
+
+
+def test_since_a_date_takes_the_last_audit_at_or_before_it(tmp_path: Path) -> None:
+    with History.open(tmp_path / "h.db") as db:
+        db.record(meta(100.0), [snap("a", Status.COMPLIANT)])
+        db.record(meta(200.0), [snap("a", Status.EXPOSED)])
+        _, since = db.record(meta(300.0), [snap("a", Status.EXPOSED)], SinceSpec(until=150.0))
+        assert since is not None and since.names("regressions") == ["a"]
+        _, since = db.record(meta(400.0), [snap("a", Status.EXPOSED)], SinceSpec())
+        assert since is not None and since.regressions == ()
+
+
+def test_prune_deletes_old_audits_and_what_only_they_used(tmp_path: Path) -> None:
+    with History.open(tmp_path / "h.db") as db:
+        db.record(meta(100.0), [snap("old", Status.EXPOSED)])
+        db.record(meta(time.time()), [snap("a", Status.COMPLIANT)])
+        assert db.prune(time.time() - 3600) == 1
+        assert [row.meta.started > 100 for row in db.audits()] == [True]
+        assert db.timeline("old", None) == []
+        assert len(db.states()) == 1
+
+
+def test_a_version_1_file_is_upgraded_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "v1.db"
+    conn = sqlite3.connect(path)
+    for statement in UPGRADES[0]:
+        conn.execute(statement)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO audits (started, seconds, source, scope, inventory, version)"
+                 " VALUES (5.0, 1.0, 'live', 's', NULL, '0.0.9')")  # fmt: skip
+    conn.commit()
+    conn.close()
+    with History.open(path, create=False) as db:
+        (row,) = db.audits()
+        assert (row.meta.started, row.meta.version, row.meta.host) == (5.0, "0.0.9", None)
+        db.record(meta(10.0, scope="s"), [snap("a", Status.COMPLIANT)])
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'index'")}
+    assert "results_device" in names
+    conn.close()
+
+
+def _unchanged(path: Path, before: bytes) -> None:
+    assert path.read_bytes() == before, "the file was written to"
+
+
+def test_another_programs_sqlite_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes (x TEXT)")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(InputError, match="not a pixfix history database"):
+        History.open(path)
+    _unchanged(path, before)
+
+
+def test_a_newer_layout_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    History.open(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(InputError, match="newer pixfix"):
+        History.open(path)
+    _unchanged(path, before)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"this is a text file, not a database\n", b"SQLite format 3\x00" + b"\x07" * 4000],
+    ids=["not-sqlite", "damaged"],
+)
+def test_a_file_that_is_not_a_database_or_is_damaged_is_refused_untouched(
+    tmp_path: Path, content: bytes
+) -> None:
+    path = tmp_path / "bad.db"
+    path.write_bytes(content)
+    with pytest.raises(
+        InputError, match=r"bad\.db: (not a pixfix history|the history database is damaged)"
+    ):
+        History.open(path)
+    _unchanged(path, content)
+
+
+def test_a_truncated_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "cut.db"
+    with History.open(path) as db:
+        for night in range(50):
+            db.record(
+                meta(float(night)), [snap(f"d{i}-{night}", Status.EXPOSED) for i in range(40)]
+            )
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match="damaged"):
+        History.open(path).audits()
+
+
+def test_a_database_locked_longer_than_the_wait_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    History.open(path).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    before = path.read_bytes()
+    started = time.monotonic()
+    try:
+        with pytest.raises(InputError, match=r"locked by another writer \(waited 0.3 s"):
+            History.open(path, wait=0.3)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert time.monotonic() - started < 10
+    _unchanged(path, before)
+
+
+def test_reading_needs_an_existing_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such history database"):
+        History.open(tmp_path / "none.db", create=False)
+    assert not (tmp_path / "none.db").exists()
+    with pytest.raises(InputError, match="its folder does not exist"):
+        History.open(tmp_path / "no" / "h.db")
