@@ -76,3 +76,33 @@ def wait_held(lab: Any, name: str, process: subprocess.Popen[str], timeout: floa
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, f"{name} never reached the held command"
         time.sleep(0.1)
+
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+
+
+def headless_browser() -> str:
+    """A Chromium/Chrome binary. CI installs one (`.ci/run`): there a missing browser fails the
+    test; elsewhere it is skipped with the reason."""
+    import shutil
+
+    import pytest
+
+    found = next((path for name in BROWSERS if (path := shutil.which(name))), None)
+    if found is None:
+        message = f"no chromium/chrome binary on PATH (looked for {', '.join(BROWSERS)})"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+def screenshot(page: Path, png: Path, *, width: int = 1280, height: int = 1200) -> Path:
+    """The page as a headless browser draws it (no network: the page must need none)."""
+    command = [
+        headless_browser(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+        "--no-first-run", "--disable-extensions", f"--window-size={width},{height}",
+        f"--screenshot={png}", page.as_uri(),
+    ]  # fmt: skip
+    subprocess.run(command, capture_output=True, timeout=120, check=True)
+    return png
