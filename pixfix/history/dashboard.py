@@ -72,30 +72,37 @@ def _count(rows: Mapping[str, list[Snapshot]]) -> tuple[tuple[str, dict[str, int
     return tuple(counted)
 
 
+def _runs(pairs: list[tuple[int, int]], audit_ids: set[int]) -> list[tuple[int, int]]:
+    """(audit id, state id) where the state differs from the audit before (within the scope):
+    a device keeps its state most nights, and nothing on the page needs the repeats."""
+    runs: list[tuple[int, int]] = []
+    for audit_id, state_id in pairs:
+        if audit_id in audit_ids and (not runs or runs[-1][1] != state_id):
+            runs.append((audit_id, state_id))
+    return runs
+
+
 def _device_views(history: History, audit_ids: set[int], latest: int) -> list[DeviceView]:
     bodies = history.states()
     parsed: dict[int, Snapshot] = {}
     views = []
     for (name, context), pairs in history.series():
+        if all(audit_id != latest for audit_id, _ in pairs):
+            continue  # not in the latest audit: gone
         series = []
-        for audit_id, state_id in pairs:
-            if audit_id not in audit_ids:
-                continue
+        for audit_id, state_id in _runs(pairs, audit_ids):
             if state_id not in parsed:
                 parsed[state_id] = from_body("", None, bodies[state_id], None)
-            series.append((audit_id, parsed[state_id]))
-        if not series or series[-1][0] != latest:
-            continue  # not in the latest audit: gone
-        named = [(a, _named(s, name, context)) for a, s in series]
-        found = changes(named)
-        last = named[-1][1]
+            series.append((audit_id, _named(parsed[state_id], name, context)))
+        found = changes(series)
+        last = series[-1][1]
         views.append(
             DeviceView(
                 label=last.label,
                 latest=last,
                 train=train_label(last.platform, last.software),
                 changes=tuple(reversed(found)),
-                regression=open_regression(named),
+                regression=open_regression(series),
             )
         )
     return sorted(views, key=_rank)
