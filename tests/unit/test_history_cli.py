@@ -275,3 +275,22 @@ def test_the_history_variable_stands_for_the_option(nights: tuple[Path, Path, Pa
     done = run("audit", "--offline", first, "-q", env={"PIXFIX_HISTORY": str(db)})
     assert done.exit_code == 1
     assert len(json.loads(run("history", db, "--format", "json").output)["audits"]) == 1
+
+
+def test_prometheus_and_csv_with_since(nights: tuple[Path, Path, Path]) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    db, first, second = nights
+    _audit(db, first, "-q")
+    done = _audit(db, second, "--since", "last", "--format", "prometheus")
+    assert done.exit_code == 4
+    found = {
+        sample.labels["change"]: sample.value
+        for family in text_string_to_metric_families(done.output)
+        if family.name == "pixfix_since_devices"
+        for sample in family.samples
+    }
+    assert found == {"regressions": 1, "fixed": 1, "unreachable": 0, "new": 0, "gone": 0}
+    done = _audit(db, second, "--since", "last", "--format", "csv")
+    assert done.exit_code == 1  # nothing changed since the audit just before
+    assert done.output.splitlines()[0].startswith("name,")

@@ -195,3 +195,18 @@ def test_reading_needs_an_existing_file(tmp_path: Path) -> None:
     assert not (tmp_path / "none.db").exists()
     with pytest.raises(InputError, match="its folder does not exist"):
         History.open(tmp_path / "no" / "h.db")
+
+
+def test_recording_waits_for_another_writer_then_refuses(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    with History.open(path, wait=0.3) as db:
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(InputError, match="cannot record the audit: database is locked"):
+                db.record(meta(1.0), [snap("a", Status.EXPOSED)])
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        db.record(meta(2.0), [snap("a", Status.EXPOSED)])  # the lock gone, it records
+        assert [row.meta.started for row in db.audits()] == [2.0]
