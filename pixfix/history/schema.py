@@ -72,15 +72,22 @@ UPGRADES: tuple[tuple[str, ...], ...] = (_V1, _V2)
 assert len(UPGRADES) == SCHEMA_VERSION
 
 
+def _head(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(len(SQLITE_MAGIC))
+
+
 def _connect(path: Path, wait: float) -> sqlite3.Connection:
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not a history database")
     if not path.parent.is_dir():
         raise InputError(f"{path}: its folder does not exist")
-    if path.is_file() and path.stat().st_size:
-        with path.open("rb") as handle:
-            if handle.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:
-                raise InputError(f"{path}: not a pixfix history database (not SQLite)")
+    try:
+        head = _head(path) if path.is_file() else b""
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the history database: {exc.strerror}") from exc
+    if head and head != SQLITE_MAGIC:
+        raise InputError(f"{path}: not a pixfix history database (not SQLite)")
     try:
         conn = sqlite3.connect(path, timeout=wait, isolation_level=None)
     except sqlite3.Error as exc:
