@@ -19,8 +19,8 @@ from pixfix.audit.verdict import audit_offline_collected
 from pixfix.cli.options import (
     FiniteFloatRange,
     assume_whole_option,
+    chosen_hosts,
     host_key_options,
-    note,
     quiet_asked,
     write_report,
 )
@@ -34,7 +34,6 @@ from pixfix.history.record import (
     scope_of,
 )
 from pixfix.history.since import Since
-from pixfix.inventory.select import choose_hosts
 from pixfix.logsetup import color_wanted
 from pixfix.model import Collected
 from pixfix.transport.hostkeys import KeyOptions
@@ -130,11 +129,7 @@ def audit(
             started = offline_started(collected, started)
         else:
             assert inventory is not None
-            selection = choose_hosts(inventory, limits)
-            for warning in selection.warnings:
-                note(f"warning: {warning}")
-            if selection.skipped:
-                note(selection.skipped)
+            selection = chosen_hosts(inventory, limits)
             keys = KeyOptions(known_hosts=known_hosts, trust_new=trust_new_keys)
             options = FleetOptions(
                 workers=workers,

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from pixfix.errors import InputError
+from pixfix.inventory.select import Selection, choose_hosts
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -77,3 +78,13 @@ def assume_whole_option(command: F) -> F:
         help="Offline: take files without an end marker (Cryptochecksum:, : end) as whole; by "
         "default such a file is cut off (exposed only where what it holds proves it).",
     )(command)
+
+
+def chosen_hosts(inventory: Path, limits: tuple[str, ...]) -> Selection:
+    """The inventory's hosts that `--limit` chooses; its warnings and skipped hosts noted."""
+    selection = choose_hosts(inventory, limits)
+    for warning in selection.warnings:
+        note(f"warning: {warning}")
+    if selection.skipped:
+        note(selection.skipped)
+    return selection

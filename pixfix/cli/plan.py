@@ -17,12 +17,12 @@ from pixfix.audit.fleet import FleetOptions
 from pixfix.cli.options import (
     FiniteFloatRange,
     assume_whole_option,
+    chosen_hosts,
     host_key_options,
     note,
     quiet_asked,
 )
 from pixfix.errors import InputError
-from pixfix.inventory.select import choose_hosts
 from pixfix.plan.approval import approve as sign_plan
 from pixfix.plan.approval import render_directory
 from pixfix.plan.entry import Mode, Reload
@@ -111,11 +111,7 @@ def plan(
     else:
         if inventory is None or paths or assume_whole:
             raise InputError("give -i INVENTORY (or --offline PATH... for saved configurations)")
-        selection = choose_hosts(inventory, limits)
-        for warning in selection.warnings:
-            note(f"warning: {warning}")
-        if selection.skipped:
-            note(selection.skipped)
+        selection = chosen_hosts(inventory, limits)
         keys = KeyOptions(known_hosts=known_hosts, trust_new=trust_new_keys)
         options = FleetOptions(
             workers=workers, timeout=timeout, host_keys=keys, quiet=quiet_asked(quiet)
