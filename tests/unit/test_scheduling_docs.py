@@ -178,6 +178,22 @@ def test_systemd_verify_would_catch_a_missing_binary_and_a_bad_key(tmp_path: Pat
     assert "banana" in result.stderr
 
 
+@pytest.mark.parametrize("service", [u for u in UNITS if u.endswith(".service")])
+def test_services_are_hardened_to_systemds_ok_exposure(tmp_path: Path, service: str) -> None:
+    """`systemd-analyze security` rates the sandbox from 0 (locked down) to 10; "OK" is below 2
+    (`--threshold` counts in tenths). A later edit that drops the hardening fails here."""
+    tool = _require("systemd-analyze")
+    root = _scratch_root(tmp_path)
+    result = subprocess.run(
+        [tool, "security", "--offline=yes", f"--root={root}", "--threshold=20", service],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr
+
+
 def _unit_values(text: str, key: str) -> list[str]:
     return [line.split("=", 1)[1] for line in text.splitlines() if line.startswith(f"{key}=")]
 
