@@ -456,7 +456,10 @@ def test_playbook_run_passes_on_known_exposure_and_fails_on_3_and_4(
         "pixfix_known_hosts": str(tmp_path / "known_hosts"),
         "pixfix_dashboard": str(tmp_path / "fleet.html"),
     }
+    scratch = tmp_path / "runner-tmp"  # where the play's private folder is made
+    scratch.mkdir()
     env = _ansible_env(tmp_path) | {"STAND_IN_LOG": str(log), "STAND_IN_RC": str(rc)}
+    env["TMPDIR"] = str(scratch)
     # what the AWX credential would inject into ansible-playbook's environment
     env |= {"PIXFIX_USERNAME": "audit", "PIXFIX_PASSWORD": FAKE_PASSWORD, "PIXFIX_SECRET": ""}
     result = subprocess.run(
@@ -476,7 +479,9 @@ def test_playbook_run_passes_on_known_exposure_and_fails_on_3_and_4(
     seen = calls(log)
     assert [call["args"][0] for call in seen] == ["audit", "report"]  # type: ignore[index]
     args = seen[0]["args"]
-    assert args[args.index("-i") + 1].endswith("/inventory/hosts.yml")  # type: ignore[union-attr]
+    inventory = args[args.index("-i") + 1]  # type: ignore[union-attr]
+    assert inventory.startswith(f"{scratch}/pixfix-") and inventory.endswith("/inventory/hosts.yml")
+    assert list(scratch.iterdir()) == []  # the copy of the inventory is gone, pass or fail
     assert seen[0]["env"] == {  # the credentials reached pixfix; the history is given as an option
         "PIXFIX_HISTORY": None,
         "PIXFIX_USERNAME": "audit",
