@@ -113,8 +113,8 @@ def calls(log: Path) -> list[dict[str, object]]:
 
 
 def _require(tool: str) -> str:
-    """The tool's path; absent: a failure under CI, else a skip."""
-    found = shutil.which(tool) or (str(BIN / tool) if (BIN / tool).exists() else None)
+    """The tool's path (this environment's own first); absent: a failure under CI, else a skip."""
+    found = str(BIN / tool) if (BIN / tool).exists() else shutil.which(tool)
     if found is None:
         message = f"{tool} is not installed here"
         if os.environ.get("CI"):
