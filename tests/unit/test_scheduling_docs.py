@@ -450,16 +450,15 @@ def test_playbook_run_passes_on_known_exposure_and_fails_on_3_and_4(
     playbook, runner = _playbook_dir(tmp_path)
     pixfix = stand_in(tmp_path / "bin/pixfix")
     log = tmp_path / "calls.jsonl"
+    state = tmp_path / "state"
+    (state / "inventory").mkdir(parents=True)
+    (state / "inventory/gone.yml").write_text("# last night's copy\n", encoding="utf-8")
     extra = {
         "pixfix_bin": str(pixfix),
-        "pixfix_history": str(tmp_path / "history.sqlite"),
+        "pixfix_state": str(state),
         "pixfix_known_hosts": str(tmp_path / "known_hosts"),
-        "pixfix_dashboard": str(tmp_path / "fleet.html"),
     }
-    scratch = tmp_path / "runner-tmp"  # where the play's private folder is made
-    scratch.mkdir()
     env = _ansible_env(tmp_path) | {"STAND_IN_LOG": str(log), "STAND_IN_RC": str(rc)}
-    env["TMPDIR"] = str(scratch)
     # what the AWX credential would inject into ansible-playbook's environment
     env |= {"PIXFIX_USERNAME": "audit", "PIXFIX_PASSWORD": FAKE_PASSWORD, "PIXFIX_SECRET": ""}
     result = subprocess.run(
@@ -480,9 +479,16 @@ def test_playbook_run_passes_on_known_exposure_and_fails_on_3_and_4(
     seen = calls(log)
     assert [call["args"][0] for call in seen] == ["audit", "report"]  # type: ignore[index]
     args = seen[0]["args"]
-    inventory = args[args.index("-i") + 1]  # type: ignore[union-attr]
-    assert inventory.startswith(f"{scratch}/pixfix-") and inventory.endswith("/inventory/hosts.yml")
-    assert list(scratch.iterdir()) == []  # the copy of the inventory is gone, pass or fail
+    # the same inventory path every night (the scope --since compares within), copied afresh
+    assert args[args.index("-i") + 1] == str(state / "inventory/hosts.yml")  # type: ignore[union-attr]
+    assert sorted(p.name for p in (state / "inventory").iterdir()) == ["group_vars", "hosts.yml"]
+    assert args[args.index("--history") + 1] == str(state / "history.sqlite")  # type: ignore[union-attr]
+    assert seen[1]["args"] == [
+        "report",
+        str(state / "history.sqlite"),
+        "--out",
+        str(state / "fleet.html"),
+    ]
     assert seen[0]["env"] == {  # the credentials reached pixfix; the history is given as an option
         "PIXFIX_HISTORY": None,
         "PIXFIX_USERNAME": "audit",
@@ -503,7 +509,7 @@ def test_awx_credential_type_injects_what_the_playbook_forwards() -> None:
         field = re.fullmatch(r"\{\{ (\w+) \}\}", template)
         assert field is not None and field[1] in fields, template
     play = yaml.safe_load(named["pixfix-audit.yml"])[0]
-    tasks = play["tasks"][1]["block"]
+    tasks = play["tasks"]
     audit = next(task for task in tasks if task.get("register") == "audit")
     forwarded = audit["environment"]
     assert set(forwarded) == set(injectors["env"]) == set(CREDENTIAL_VARS)
@@ -574,7 +580,7 @@ def test_github_steps_fail_the_run_only_on_2_3_and_4(tmp_path: Path, rc: int) ->
     gate = steps[-1]
     assert gate["env"] == {"RC": "${{ steps.audit.outputs.rc }}"}
     assert set(audit["env"]) == set(CREDENTIAL_VARS)  # secrets only where they are used
-    pixfix = stand_in(tmp_path / "opt/pixfix")
+    checkout = _ci_checkout(tmp_path)
     log = tmp_path / "calls.jsonl"
     output = tmp_path / "github_output"
     env = {
@@ -583,13 +589,13 @@ def test_github_steps_fail_the_run_only_on_2_3_and_4(tmp_path: Path, rc: int) ->
         "STAND_IN_RC": str(rc),
         "GITHUB_OUTPUT": str(output),
     }
-    script = audit["run"].replace("/opt/pixfix/bin/pixfix", str(pixfix))
+    script = _localise(audit["run"], tmp_path)
     # GitHub runs `shell: bash` as `bash --noprofile --norc -eo pipefail {0}`
     github_bash = [bash, "--noprofile", "--norc", "-eo", "pipefail", "-c"]
     ran = subprocess.run(
         [*github_bash, script],
         env=env,
-        cwd=tmp_path,
+        cwd=checkout,
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
@@ -609,6 +615,63 @@ def test_github_steps_fail_the_run_only_on_2_3_and_4(tmp_path: Path, rc: int) ->
     assert (gated.returncode == 0) == (rc in (0, 1)), gated.stdout
     if rc in (3, 4):
         assert gated.returncode == rc
+    args = calls(log)[0]["args"]
+    assert args[args.index("-i") + 1] == str(tmp_path / "state/inventory/hosts.yml")  # type: ignore[union-attr]
+
+
+def _ci_checkout(tmp_path: Path) -> Path:
+    """A checkout holding the inventory, a state folder holding last night's copy of it, and a
+    stand-in pixfix where `_localise` puts /opt/pixfix/bin/pixfix."""
+    checkout = tmp_path / "checkout"
+    (checkout / "inventory").mkdir(parents=True)
+    (checkout / "inventory/hosts.yml").write_text("firewalls: {}\n", encoding="utf-8")
+    (checkout / "inventory/known_hosts").write_text("", encoding="utf-8")
+    (tmp_path / "state/inventory").mkdir(parents=True)
+    (tmp_path / "state/inventory/gone.yml").write_text("", encoding="utf-8")
+    stand_in(tmp_path / "opt/pixfix")
+    return checkout
+
+
+@pytest.mark.parametrize("rc", [0, 1, 2, 3, 4, None], ids=lambda rc: f"rc{rc}")
+def test_gitlab_script_warns_on_1_and_fails_on_the_rest(tmp_path: Path, rc: int | None) -> None:
+    """The script's lines run as GitLab's shell runs them (one bash, -e, pipefail); its exit
+    status then meets `allow_failure: exit_codes`. rc None: the inventory cannot be copied."""
+    bash = _require("bash")
+    job = yaml.safe_load(examples()[".gitlab-ci.yml"])["pixfix-audit"]
+    checkout = _ci_checkout(tmp_path)
+    if rc is None:
+        shutil.rmtree(checkout / "inventory")
+    log = tmp_path / "calls.jsonl"
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "STAND_IN_LOG": str(log),
+        "STAND_IN_RC": str(rc or 0),
+    }
+    env |= {k: _localise(v, tmp_path) for k, v in job["variables"].items()}
+    script = "\n".join(_localise(line, tmp_path) for line in job["script"])
+    ran = subprocess.run(
+        [bash, "-eo", "pipefail", "-c", script],
+        env=env,
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    warned = ran.returncode in job["allow_failure"]["exit_codes"]
+    passed = ran.returncode == 0 or warned
+    assert ran.returncode == (2 if rc is None else rc), ran.stderr
+    assert passed == (rc in (0, 1))
+    if rc is None:
+        assert calls(log) == []
+        return
+    args = calls(log)[0]["args"]
+    assert args[args.index("-i") + 1] == str(tmp_path / "state/inventory/hosts.yml")  # type: ignore[union-attr]
+    assert sorted(p.name for p in (tmp_path / "state/inventory").iterdir()) == [
+        "hosts.yml",
+        "known_hosts",
+    ]
+    assert calls(log)[0]["env"]["PIXFIX_HISTORY"] == str(tmp_path / "state/history.sqlite")  # type: ignore[index]
 
 
 # ---- every pixfix command on the page uses options the CLI has ----------------------------------
