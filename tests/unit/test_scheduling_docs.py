@@ -375,8 +375,9 @@ def test_cron_lines_mail_only_for_exits_2_3_and_4(tmp_path: Path, rc: int) -> No
     assert mailed_prune == ""
     assert (mailed_metrics != "") == (rc == 2), mailed_metrics
     seen = calls(log)
-    commands = [call["args"][0] for call in seen]  # type: ignore[index]
-    assert commands == ["audit", "report", "history", "audit"]
+    commands = [call["args"][:2] for call in seen]  # type: ignore[index]
+    assert [c[0] for c in commands] == ["audit", "report", "-q", "audit"]
+    assert commands[2] == ["-q", "history"]  # quiet: the monthly prune mails nothing
     nightly_call, metrics_call = seen[0], seen[3]
     for call in (nightly_call, metrics_call):
         assert call["env"]["PIXFIX_PASSWORD"] == FAKE_PASSWORD  # type: ignore[index]
@@ -686,13 +687,23 @@ def _logical_lines(text: str) -> Iterator[str]:
 
 
 def _commands_in(tokens: list[str]) -> Iterator[list[str]]:
-    """Each `pixfix SUBCOMMAND ...` in a token list, up to a shell separator."""
+    """Each `pixfix SUBCOMMAND ...` in a token list, up to a shell separator; the options given
+    before the subcommand (`pixfix -q history ...`) as a command of its own, `pixfix OPTIONS`."""
+    top = _options(pixfix_cli)
     for index, token in enumerate(tokens):
         if not (token == "pixfix" or token.endswith("/pixfix") or token == "{{ pixfix_bin }}"):
             continue
         rest = tokens[index + 1 :]
+        leading = []
+        while rest and rest[0].startswith("-"):
+            leading.append(rest.pop(0))
+            option = top.get(leading[-1])
+            if isinstance(option, click.Option) and not (option.is_flag or option.count) and rest:
+                leading.append(rest.pop(0))  # its value
         if not rest or not re.fullmatch(r"[a-z][a-z-]*", rest[0]):
             continue
+        if leading:
+            yield ["pixfix", *leading]
         command = []
         for word in rest:
             if word in _SEPARATORS:
@@ -751,9 +762,10 @@ def test_the_page_runs_audit_report_and_history() -> None:
     "subcommand", sorted({command[0] for command in documented_commands()}), ids=str
 )
 def test_every_documented_option_is_one_the_cli_has(subcommand: str) -> None:
-    helped = CliRunner().invoke(pixfix_cli, [subcommand, "--help"])
+    words = [] if subcommand == "pixfix" else [subcommand]  # "pixfix": options before any command
+    helped = CliRunner().invoke(pixfix_cli, [*words, "--help"])
     assert helped.exit_code == 0, f"`pixfix {subcommand} --help` failed: {helped.output}"
-    command = pixfix_cli.get_command(click.Context(pixfix_cli), subcommand)
+    command = pixfix_cli.get_command(click.Context(pixfix_cli), subcommand) if words else pixfix_cli
     assert command is not None
     known = _options(command)
     unknown = set()
