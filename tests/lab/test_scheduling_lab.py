@@ -284,9 +284,9 @@ def nights(lab_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Nights
     for name, job in jobs.items():
         seen[name].append(job())
     for name, lines in BY_HAND.items():
-        with open_session(lab.params(name)) as session:
+        with open_session(lab.params(name)) as device:
             for line in lines:
-                session.send_command(line, expect_string=r"#\s*$")
+                device.send_command(line, expect_string=r"#\s*$")
     for name, job in jobs.items():
         seen[name].append(job())
     return Nights(jobs=seen, password=fleet.credentials["PIXFIX_PASSWORD"])

@@ -76,7 +76,7 @@ def test_every_expected_example_is_there_and_every_config_block_is_named() -> No
     for block in _BLOCK.finditer(_doc()):
         if block["body"] in named_bodies:
             continue
-        # only shell sessions (commands to type) may go unnamed: they are option-checked below
+        # only shell commands (to type) may go unnamed: they are option-checked below
         assert block["lang"] == "sh", f"unnamed {block['lang']!r} block:\n{block['body']}"
 
 
