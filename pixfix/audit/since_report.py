@@ -55,7 +55,7 @@ def since_lines(since: Since) -> list[str]:
 
 def since_markdown(since: Since) -> list[str]:
     """A markdown section: the heading, each regression with its lines, then the lists."""
-    lines = ["", "## Since the previous audit", "", markdown_text(since_heading(since))]
+    lines = ["", "## Since an earlier audit", "", markdown_text(since_heading(since))]
     for regression in since.regressions:
         sides = " and ".join(regression.sides)
         lines += [
@@ -77,6 +77,8 @@ def add_since_suite(root: ET.Element, since: Since) -> None:
     """A second test suite: one failing testcase per regression, named by its device."""
     regressions = since.regressions
     totals = {"tests": str(len(regressions)), "failures": str(len(regressions))}
+    for key, value in totals.items():  # the root's totals count every suite
+        root.set(key, str(int(root.get(key, "0")) + int(value)))
     suite = ET.SubElement(
         root, "testsuite", {"name": JUNIT_SINCE, **totals, "errors": "0", "skipped": "0"}
     )

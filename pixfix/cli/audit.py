@@ -22,6 +22,7 @@ from pixfix.cli.options import (
     chosen_hosts,
     host_key_options,
     quiet_asked,
+    refuse_same_file,
     write_report,
 )
 from pixfix.errors import InputError
@@ -116,20 +117,24 @@ def audit(
     _check_sources(inventory, offline, paths, with_probe, assume_whole)
     if since is not None and history_path is None:
         raise InputError("--since needs --history DB (or PIXFIX_HISTORY)")
+    refuse_same_file(output, history_path, "report")
     spec = None if since is None else parse_since(since)
-    scope = scope_of(None if offline else inventory, limits)
+    scope = scope_of(None if offline else inventory, limits, paths)
+    selection = None if inventory is None else chosen_hosts(inventory, limits)
     history = None if history_path is None else History.open(history_path, wait=history_wait)
     with history or contextlib.nullcontext():
         if history is not None:
-            check_reference(history, scope, spec)
+            try:
+                check_reference(history, scope, spec)
+            except InputError:
+                history.discard()  # a refused audit leaves no new file behind
+                raise
         extra: Extra | None = None
         groups: dict[str, tuple[str, ...]] = {}
-        if offline:
+        if selection is None:
             collected = audit_offline_collected(list(paths), assume_whole=assume_whole)
             started = offline_started(collected, started)
         else:
-            assert inventory is not None
-            selection = chosen_hosts(inventory, limits)
             keys = KeyOptions(known_hosts=known_hosts, trust_new=trust_new_keys)
             options = FleetOptions(
                 workers=workers,

@@ -88,3 +88,11 @@ def chosen_hosts(inventory: Path, limits: tuple[str, ...]) -> Selection:
     if selection.skipped:
         note(selection.skipped)
     return selection
+
+
+def refuse_same_file(output: Path | None, database: Path | None, what: str) -> None:
+    """A report written over the history database would destroy it: refused (exit 2)."""
+    if output is None or database is None:
+        return
+    if output.resolve() == database.resolve():
+        raise InputError(f"{output}: is the history database; write the {what} elsewhere")

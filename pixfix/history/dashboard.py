@@ -4,8 +4,9 @@ The page is self-contained (no script, no link to anything outside it; a Content
 forbids both) so that it opens from a ticket or a file share: the trend as a chart, the current
 state by software train and by inventory group, the regressions still open first, and each
 device's timeline. Every chart has its numbers in a table beside it, so the page reads the same
-where SVG is not shown. It covers the audits of one scope (by default the latest audit's:
-the nightly job's inventory), because an ad-hoc `--limit` audit would read as a dip in the trend.
+where SVG is not shown. It covers the audits of one scope (by default the one with the most
+audits: the nightly job's inventory), because an ad-hoc `--limit` audit would read as a dip in
+the trend.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ import jinja2
 from pixfix.errors import InputError, TemplateError
 from pixfix.history.charts import COLORS, state_chart, trend_chart
 from pixfix.history.db import AuditRow, History
-from pixfix.history.snapshot import Snapshot, from_body
+from pixfix.history.snapshot import Key, Snapshot
 from pixfix.history.timeline import Change, OpenRegression, changes, open_regression, train_label
+from pixfix.model import Status
 from pixfix.resources import templates_dir
 from pixfix.text import strip_control
 
@@ -82,18 +84,50 @@ def _runs(pairs: list[tuple[int, int]], audit_ids: set[int]) -> list[tuple[int, 
     return runs
 
 
-def _device_views(history: History, audit_ids: set[int], latest: int) -> list[DeviceView]:
-    bodies = history.states()
-    parsed: dict[int, Snapshot] = {}
+class _States:
+    """The stored states, each parsed once, the first time it is needed."""
+
+    def __init__(self, history: History) -> None:
+        self._history = history
+        self._bodies = history.states()
+        self._parsed: dict[int, Snapshot] = {}
+
+    def __call__(self, state_id: int) -> Snapshot:
+        if state_id not in self._parsed:
+            body = self._bodies[state_id]
+            self._parsed[state_id] = self._history.parse("", None, body, None)
+        return self._parsed[state_id]
+
+
+def _spread(
+    series: dict[Key, list[tuple[int, int]]], state: _States, order: dict[int, int]
+) -> dict[Key, list[tuple[int, int]]]:
+    """Each context also `error` in the audits where its whole unit could not be read (one
+    `name` entry), and that entry left out: a unit down for a night keeps its contexts'
+    verdicts and open regressions, as `pixfix.history.since` does."""
+    spread = dict(series)
+    for (name, context), pairs in series.items():
+        whole = series.get((name, None))
+        if context is None or whole is None:
+            continue
+        own = {audit_id for audit_id, _ in pairs}
+        errors = [(a, s) for a, s in whole if a not in own and state(s).status is Status.ERROR]
+        spread[(name, context)] = sorted([*pairs, *errors], key=lambda pair: order[pair[0]])
+        spread.pop((name, None), None)
+    return spread
+
+
+def _device_views(
+    history: History, audits: tuple[AuditRow, ...], order: dict[int, int]
+) -> list[DeviceView]:
+    state = _States(history)
+    audit_ids = {row.audit_id for row in audits}
+    latest = audits[-1].audit_id
     views = []
-    for (name, context), pairs in history.series():
+    for (name, context), pairs in _spread(history.series(), state, order).items():
         if all(audit_id != latest for audit_id, _ in pairs):
             continue  # not in the latest audit: gone
-        series = []
-        for audit_id, state_id in _runs(pairs, audit_ids):
-            if state_id not in parsed:
-                parsed[state_id] = from_body("", None, bodies[state_id], None)
-            series.append((audit_id, _named(parsed[state_id], name, context)))
+        series = [(a, _named(state(s), name, context)) for a, s in _runs(pairs, audit_ids)]
         found = changes(series)
         last = series[-1][1]
         views.append(
@@ -117,16 +151,27 @@ def _rank(device: DeviceView) -> tuple[int, int, str]:
     return (first, _ORDER.get(device.latest.status.value, 9), device.label)
 
 
+def main_scope(audits: Sequence[AuditRow]) -> str:
+    """The scope with the most audits (the nightly job's), the latest one on a tie: an ad-hoc
+    `--limit` or offline audit run after it does not change what the page shows."""
+    counts: dict[str, int] = {}
+    for row in audits:
+        counts[row.meta.scope] = counts.get(row.meta.scope, 0) + 1
+    latest = {row.meta.scope: index for index, row in enumerate(audits)}
+    return max(counts, key=lambda scope: (counts[scope], latest[scope]))
+
+
 def dashboard_view(history: History, scope: str | None = None) -> DashboardView:
     """The page's content: the audits of `scope` (default: the latest audit's)."""
     every = history.audits()
     if not every:
         raise InputError(f"{history.path}: no audit recorded yet")
-    chosen = scope if scope is not None else every[-1].meta.scope
+    chosen = scope if scope is not None else main_scope(every)
     audits = tuple(row for row in every if row.meta.scope == chosen)
     if not audits:
         raise InputError(f"{history.path}: no audit of scope {chosen!r}")
-    devices = _device_views(history, {row.audit_id for row in audits}, audits[-1].audit_id)
+    order = {row.audit_id: index for index, row in enumerate(every)}
+    devices = _device_views(history, audits, order)
     trains: dict[str, list[Snapshot]] = {}
     groups: dict[str, list[Snapshot]] = {}
     for device in devices:

@@ -8,12 +8,13 @@ them. A writer waits for another up to the wait given at open (30 s by default).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pixfix.errors import InputError
-from pixfix.history.schema import open_database
+from pixfix.history.schema import database_problem, open_database
 from pixfix.history.since import Reference, Since, compare
 from pixfix.history.snapshot import Key, Snapshot, digest, from_body
 from pixfix.model import Status
@@ -74,15 +75,26 @@ def _context(stored: str) -> str | None:
 class History:
     """An open history database. Use as a context manager, or call `close()`."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection, *, created: bool = False) -> None:
         self.path = path
+        self.created = created  # the file did not exist (or was empty) before this open
         self._conn = conn
         self._devices: dict[Key, int] = {}
         self._states: dict[bytes, int] = {}
 
     @classmethod
-    def open(cls, path: Path, *, wait: float = DEFAULT_WAIT, create: bool = True) -> History:
-        return cls(path, open_database(path, wait=wait, create=create))
+    def open(cls, path: Path, *, wait: float = DEFAULT_WAIT, write: bool = True) -> History:
+        """The history at `path`: `write` for an audit that records (creates a new file);
+        otherwise it must hold audits (see `pixfix.history.schema.open_database`)."""
+        created = write and (not path.exists() or (path.is_file() and not path.stat().st_size))
+        return cls(path, open_database(path, wait=wait, write=write), created=created)
+
+    def discard(self) -> None:
+        """Close; and remove the file when this open created it (a refused audit leaves no
+        new file behind)."""
+        self.close()
+        if self.created:
+            self.path.unlink(missing_ok=True)
 
     def __enter__(self) -> History:
         return self
@@ -101,14 +113,18 @@ class History:
         """Record one audit; with `since`, its difference to the reference audit."""
         try:
             self._conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise InputError(f"{self.path}: cannot record the audit: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise InputError(
+                f"{self.path}: cannot record the audit: {database_problem(exc)}"
+            ) from exc
         try:
             found = None if since is None else self._since(meta, snapshots, since)
             audit_id = self._insert(meta, snapshots)
             self._conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            raise InputError(f"{self.path}: cannot record the audit: {exc}") from exc
+            raise InputError(
+                f"{self.path}: cannot record the audit: {database_problem(exc)}"
+            ) from exc
         finally:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
@@ -167,8 +183,8 @@ class History:
         if limit is not None:
             query += " AND started <= ?"
             args.append(limit)
-        row = self._conn.execute(query + " ORDER BY started DESC, id DESC LIMIT 1", args).fetchone()
-        return None if row is None else Reference(audit_id=int(row[0]), started=float(row[1]))
+        rows = self._rows(query + " ORDER BY started DESC, id DESC LIMIT 1", args)
+        return next((Reference(audit_id=int(i), started=float(t)) for i, t in rows), None)
 
     def _since(self, meta: AuditMeta, now: Sequence[Snapshot], spec: SinceSpec) -> Since:
         reference = self.reference(meta.scope, spec, before=meta.started)
@@ -186,15 +202,29 @@ class History:
 
     # -- reading -------------------------------------------------------------------------------
 
+    def _rows(self, sql: str, args: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return self._conn.execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise InputError(f"{self.path}: {database_problem(exc)}") from exc
+
+    def parse(self, name: str, context: str | None, body: str, seen: float | None) -> Snapshot:
+        """A stored state read back; one that cannot be read is a damaged database."""
+        try:
+            return from_body(name, context, body, seen)
+        except (ValueError, KeyError, TypeError) as exc:
+            problem = f"a stored state cannot be read: {exc!r}"
+            raise InputError(f"{self.path}: the history database is damaged ({problem})") from exc
+
     def snapshots(self, audit_id: int) -> list[Snapshot]:
-        """The snapshots of one audit, in the order they were recorded."""
-        rows = self._conn.execute(
+        """The snapshots of one audit, by device name and context."""
+        rows = self._rows(
             "SELECT d.name, d.context, s.body, r.seen FROM results r"
             " JOIN devices d ON d.id = r.device JOIN states s ON s.id = r.state"
             " WHERE r.audit = ? ORDER BY d.name, d.context",
             (audit_id,),
         )
-        return [from_body(name, _context(ctx), body, seen) for name, ctx, body, seen in rows]
+        return [self.parse(name, _context(ctx), body, seen) for name, ctx, body, seen in rows]
 
     def last_known(
         self, keys: Sequence[Key], *, before: float
@@ -203,72 +233,75 @@ class History:
         before `before`, and that audit's start."""
         found: dict[Key, tuple[Snapshot, float]] = {}
         for name, context in keys:
-            row = self._conn.execute(
+            rows = self._rows(
                 "SELECT s.body, r.seen, a.started FROM results r"
                 " JOIN devices d ON d.id = r.device JOIN states s ON s.id = r.state"
                 " JOIN audits a ON a.id = r.audit"
                 " WHERE d.name = ? AND d.context = ? AND s.status != 'error' AND a.started <= ?"
                 " ORDER BY a.started DESC LIMIT 1",
                 (name, context or "", before),
-            ).fetchone()
-            if row is not None:
-                found[(name, context)] = (from_body(name, context, row[0], row[1]), float(row[2]))
+            )
+            for body, seen, started in rows:
+                found[(name, context)] = (self.parse(name, context, body, seen), float(started))
         return found
 
     def audits(self) -> list[AuditRow]:
         """Every recorded audit, oldest first, with its verdict counts."""
         counts: dict[int, dict[str, int]] = {}
-        for audit_id, status, count in self._conn.execute(
+        for audit_id, status, count in self._rows(
             "SELECT r.audit, s.status, count(*) FROM results r JOIN states s ON s.id = r.state"
             " GROUP BY r.audit, s.status"
         ):
             counts.setdefault(int(audit_id), {})[str(status)] = int(count)
-        rows = self._conn.execute(_AUDITS + " ORDER BY started, id")
+        rows = self._rows(_AUDITS + " ORDER BY started, id")
         return [
             AuditRow(audit_id=int(row[0]), meta=_meta(row), counts=counts.get(int(row[0]), {}))
             for row in rows
         ]
 
-    def series(self) -> Iterator[tuple[Key, list[tuple[int, int]]]]:
-        """Each device's (audit id, state id) pairs, oldest audit first, devices by name: the
-        dashboard reads a year of nightly audits this way and parses each state only once
-        (`states`)."""
-        rows = self._conn.execute(
+    def series(self) -> dict[Key, list[tuple[int, int]]]:
+        """Each device's (audit id, state id) pairs, oldest audit first: the dashboard reads a
+        year of nightly audits this way and parses each state only once (`states`)."""
+        found: dict[Key, list[tuple[int, int]]] = {}
+        for name, ctx, audit_id, state_id in self._rows(
             "SELECT d.name, d.context, r.audit, r.state FROM results r"
             " JOIN devices d ON d.id = r.device JOIN audits a ON a.id = r.audit"
             " ORDER BY d.name, d.context, a.started, a.id"
-        )
-        current: Key | None = None
-        pairs: list[tuple[int, int]] = []
-        for name, ctx, audit_id, state_id in rows:
-            key = (str(name), _context(ctx))
-            if key != current:
-                if current is not None:
-                    yield current, pairs
-                current, pairs = key, []
-            pairs.append((int(audit_id), int(state_id)))
-        if current is not None:
-            yield current, pairs
+        ):
+            found.setdefault((str(name), _context(ctx)), []).append((int(audit_id), int(state_id)))
+        return found
 
     def states(self) -> dict[int, str]:
         """Every stored state's body, by id."""
-        return {int(i): str(body) for i, body in self._conn.execute("SELECT id, body FROM states")}
+        return {int(i): str(body) for i, body in self._rows("SELECT id, body FROM states")}
 
-    def timeline(self, name: str, context: str | None) -> list[tuple[int, Snapshot]]:
-        """One device's (audit id, snapshot) pairs, oldest first."""
-        rows = self._conn.execute(
-            "SELECT r.audit, s.body, r.seen FROM results r"
+    def timeline(
+        self, name: str, context: str | None, scope: str | None = None
+    ) -> list[tuple[int, Snapshot]]:
+        """One device's (audit id, snapshot) pairs, oldest first, in audits of `scope` (all
+        when None). A context is `error` in the audits where its whole unit could not be read."""
+        query = (
+            "SELECT r.audit, d.context, s.body, r.seen FROM results r"
             " JOIN devices d ON d.id = r.device JOIN states s ON s.id = r.state"
-            " JOIN audits a ON a.id = r.audit WHERE d.name = ? AND d.context = ?"
-            " ORDER BY a.started, a.id",
-            (name, context or ""),
+            " JOIN audits a ON a.id = r.audit WHERE d.name = ? AND d.context IN (?, '')"
         )
-        return [(int(a), from_body(name, context, body, seen)) for a, body, seen in rows]
+        args: list[object] = [name, context or ""]
+        if scope is not None:
+            query += " AND a.scope = ?"
+            args.append(scope)
+        found: dict[int, Snapshot] = {}
+        for audit_id, ctx, body, seen in self._rows(query + " ORDER BY a.started, a.id", args):
+            snap = self.parse(name, context, body, seen)
+            if ctx == (context or ""):
+                found[int(audit_id)] = snap  # its own entry wins over the unit's
+            elif snap.status is Status.ERROR:
+                found.setdefault(int(audit_id), snap)
+        return list(found.items())
 
     def prune(self, older_than: float) -> int:
         """Delete the audits started before `older_than`, and what only they used."""
-        self._conn.execute("BEGIN IMMEDIATE")
         try:
+            self._conn.execute("BEGIN IMMEDIATE")
             cursor = self._conn.execute("DELETE FROM audits WHERE started < ?", (older_than,))
             self._conn.execute(
                 "DELETE FROM states WHERE id NOT IN (SELECT DISTINCT state FROM results)"
@@ -277,6 +310,8 @@ class History:
                 "DELETE FROM devices WHERE id NOT IN (SELECT DISTINCT device FROM results)"
             )
             self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise InputError(f"{self.path}: cannot prune: {database_problem(exc)}") from exc
         finally:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")

@@ -1,12 +1,14 @@
 """What `pixfix audit --history DB` records, and how its options read (pure but for the clock).
 
-- The **scope** of an audit: the inventory file (resolved) and its `--limit`s, or `offline` for
-  saved files. `--since` compares only with audits of the same scope, so an ad-hoc `--limit`
-  audit never reports the rest of the fleet as gone.
+- The **scope** of an audit: the inventory file (resolved) and its `--limit`s, or the saved
+  files' paths (resolved, sorted). `--since` compares only with audits of the same scope, so an
+  ad-hoc `--limit` audit never reports the rest of the fleet as gone, and two sites' backup
+  folders are never compared with each other.
 - An offline audit is stamped with its files' own times: the audit with its newest file's, each
   device with its file's.
-- `--since last` or `--since DATE` (`2026-11-30`: the end of that day; `2026-11-30T06:00`:
-  that minute; local time unless an offset is given).
+- `--since last` or `--since DATE`: the end of the period the text names (`2026-11-30`: that
+  day; `2026-11-30T06`: that hour; `2026-11-30T06:00`: that minute; with seconds: that second),
+  local time unless an offset is given.
 - `--prune-older-than 365d` (also `w` weeks, `h` hours).
 """
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from pixfix.errors import InputError
@@ -28,10 +30,10 @@ _AGE_RE = re.compile(r"^(\d+)([dwh])$")
 _AGE_UNITS = {"d": 86400, "w": 7 * 86400, "h": 3600}
 
 
-def scope_of(inventory: Path | None, limits: Sequence[str]) -> str:
-    """`inventory /abs/path.yaml [--limit X ...]`, or `offline`."""
+def scope_of(inventory: Path | None, limits: Sequence[str], paths: Sequence[Path] = ()) -> str:
+    """`inventory /abs/path.yaml [--limit X ...]`, or `offline /abs/a /abs/b`."""
     if inventory is None:
-        return OFFLINE_SCOPE
+        return " ".join([OFFLINE_SCOPE, *sorted(str(path.resolve()) for path in paths)])
     text = f"inventory {inventory.resolve()}"
     return " ".join([text, *(f"--limit {limit}" for limit in sorted(limits))])
 
@@ -50,19 +52,32 @@ def offline_started(collected: Sequence[Collected], fallback: float) -> float:
     return max(times) if times else fallback
 
 
+_SINCE_HELP = "give `last` or a date (2026-11-30, 2026-11-30T06:00)"
+_TIME_PART_RE = re.compile(r"[T ](\d{2})(:?\d{2})?(:?\d{2})?")
+
+
 def parse_since(text: str) -> SinceSpec:
-    """`last`, or a date / date and time (ISO 8601) as a Unix time."""
+    """`last`, or the end of the date / hour / minute / second the ISO 8601 text names."""
     if text == "last":
         return SinceSpec()
     try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        pass
+    else:
+        return SinceSpec(until=datetime.combine(day, time.max).timestamp())
+    try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise InputError(
-            f"--since {text!r}: give `last` or a date (2026-11-30, 2026-11-30T06:00)"
-        ) from None
-    if len(text) == len("2026-11-30"):
-        moment = datetime.combine(moment.date(), time.max)
-    return SinceSpec(until=moment.timestamp())
+        raise InputError(f"--since {text!r}: {_SINCE_HELP}") from None
+    parts = _TIME_PART_RE.search(text)
+    if parts is None:  # a form fromisoformat takes that is not a date and a time of day
+        raise InputError(f"--since {text!r}: {_SINCE_HELP}")
+    given = sum(1 for part in parts.groups() if part)  # hour, minute, second
+    rest = {1: timedelta(hours=1), 2: timedelta(minutes=1), 3: timedelta(seconds=1)}[given]
+    if "." in text or "," in text:
+        rest = timedelta(microseconds=1)  # fractions of a second: that very moment
+    return SinceSpec(until=(moment + rest).timestamp() - 1e-6)
 
 
 def parse_age(text: str) -> timedelta:
@@ -92,6 +107,10 @@ def record_audit(
     groups: Mapping[str, Sequence[str]] | None = None,
     since: SinceSpec | None = None,
 ) -> Since | None:
-    """Record the audit; with `since`, its difference to the reference audit."""
+    """Record the audit; with `since`, its difference to the reference audit. An audit of no
+    device (an empty folder, a `--limit` that chose nothing) is not recorded: it would make
+    the whole fleet read as gone."""
+    if not collected:
+        raise InputError(f"{history.path}: nothing was audited, so nothing was recorded")
     _, found = history.record(meta, snapshots_of(collected, groups), since)
     return found

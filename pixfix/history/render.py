@@ -45,6 +45,7 @@ def audits_json(audits: Sequence[AuditRow]) -> str:
             "scope": row.meta.scope,
             "inventory": row.meta.inventory,
             "version": row.meta.version,
+            "host": row.meta.host,
             "counts": {status: row.counts.get(status, 0) for status in STATUSES},
         }
         for row in audits

@@ -31,6 +31,7 @@ from pixfix.errors import InputError
 APPLICATION_ID = 0x50584658  # "PXFX"
 SCHEMA_VERSION = 2
 SQLITE_MAGIC = b"SQLite format 3\x00"
+TABLES = frozenset({"audits", "devices", "states", "results"})
 
 _V1 = (
     """CREATE TABLE audits (
@@ -124,8 +125,23 @@ def _check(conn: sqlite3.Connection, path: Path) -> int:
         )
     ((verdict,),) = conn.execute("PRAGMA quick_check(1)").fetchall()
     if verdict != "ok":
-        raise InputError(f"{path}: the history database is damaged ({verdict})")
+        raise InputError(f"{path}: the history database is damaged ({_one_line(verdict)})")
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+    if missing := sorted(TABLES - names):
+        raise InputError(f"{path}: the history database is damaged (no table {missing[0]})")
     return int(version)
+
+
+def database_problem(exc: sqlite3.Error) -> str:
+    """What an SQLite error says about the file, in one line."""
+    text = _one_line(exc)
+    if any(word in text for word in ("readonly", "unable to open", "disk I/O", "locked")):
+        return f"cannot write the history database: {text}"
+    return f"the history database is damaged ({text})"
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
 
 
 def _upgrade(conn: sqlite3.Connection, version: int) -> None:
@@ -136,27 +152,34 @@ def _upgrade(conn: sqlite3.Connection, version: int) -> None:
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
-def open_database(path: Path, *, wait: float, create: bool) -> sqlite3.Connection:
-    """The history file at `path`, checked and at the current layout (created when `create`).
+def open_database(path: Path, *, wait: float, write: bool) -> sqlite3.Connection:
+    """The history file at `path`, checked and at the current layout.
 
+    `write` (an audit that will record): a missing or empty file is created, and the check
+    writes to the file, so that one the audit could not record into is refused now. Otherwise
+    (`pixfix history`, `pixfix report`) the file must hold a history; only an upgrade writes.
     Every refusal happens before anything is written: the caller has contacted no device yet.
     """
-    if not create and not path.exists():
+    if not write and not path.exists():
         raise InputError(f"{path}: no such history database")
     conn = _connect(path, wait)
     try:
         _begin(conn, path, wait)
         try:
             version = _check(conn, path)
+            if version == 0 and not write:
+                raise InputError(f"{path}: no audit recorded yet (an empty database)")
             if version < SCHEMA_VERSION:
                 _upgrade(conn, version)
+            if write:  # a read-only file or folder fails here, not after the audit
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         finally:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise InputError(f"{path}: the history database is damaged ({exc})") from exc
+        raise InputError(f"{path}: {database_problem(exc)}") from exc
     except InputError:
         conn.close()
         raise

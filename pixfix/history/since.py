@@ -72,7 +72,14 @@ class Since:
 def regression_between(
     before: Snapshot, now: Snapshot, was_at: float | None = None
 ) -> Regression | None:
-    """The regression from `before` to `now`: the sides fixed then and exposed now, if any."""
+    """The regression from `before` to `now`: the sides fixed then and exposed now, if any.
+
+    A device that was already `exposed` is not exposed *again* (saving an exposed running
+    configuration adds the saved side, but the incident began before); one that was `unsaved`
+    (running fixed, saved exposed) and is exposed now has lost its fix: that is a regression.
+    """
+    if before.status is Status.EXPOSED:
+        return None
     sides = before.fixed_sides() & now.exposed_sides()
     if not sides:
         return None

@@ -44,33 +44,45 @@ class OpenRegression:
 
 
 def changes(series: Sequence[tuple[int, Snapshot]]) -> list[Change]:
-    """The audits in which the device's verdict, configuration, software or role changed."""
+    """The audits in which the device's verdict, configuration, software or role changed.
+
+    An audit that could not read the device changes its verdict only: the configuration,
+    software and role after it are held against the last audit that read them.
+    """
     found: list[Change] = []
     previous: Snapshot | None = None
+    read: Snapshot | None = None  # the last snapshot that is not an error
     for audit_id, snap in series:
         if previous is None:
-            found.append(Change(audit_id=audit_id, snapshot=snap, what=("first seen",)))
+            what: tuple[str, ...] = ("first seen",)
         else:
-            what = tuple(
-                word
-                for attr, word in _WATCHED
-                if getattr(snap, attr) != getattr(previous, attr)
-                and not (attr == "fingerprint" and snap.fingerprint is None)
-            )
-            if what:
-                found.append(Change(audit_id=audit_id, snapshot=snap, what=what))
+            what = ("verdict",) if snap.status is not previous.status else ()
+            if snap.status is not Status.ERROR and read is not None:
+                what += tuple(
+                    word
+                    for attr, word in _WATCHED[1:]
+                    if getattr(snap, attr) != getattr(read, attr)
+                    and not (attr == "fingerprint" and snap.fingerprint is None)
+                )
+        if what:
+            found.append(Change(audit_id=audit_id, snapshot=snap, what=what))
         previous = snap
+        if snap.status is not Status.ERROR:
+            read = snap
     return found
 
 
 def open_regression(series: Sequence[tuple[int, Snapshot]]) -> OpenRegression | None:
-    """The device's last regression, when it has not been fixed since."""
+    """The device's regression that has not been fixed since, from the audit it began in.
+
+    Audits that could not read the device leave it as it was.
+    """
     known: Snapshot | None = None
     current: OpenRegression | None = None
     for audit_id, snap in series:
         if snap.status is Status.ERROR:
             continue
-        if known is not None:
+        if known is not None and current is None:
             found = regression_between(known, snap)
             if found is not None:
                 current = OpenRegression(audit_id=audit_id, regression=found)

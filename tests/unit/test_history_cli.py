@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
 import sqlite3
 import threading
@@ -54,7 +55,12 @@ def nights(tmp_path: Path) -> tuple[Path, Path, Path]:
 
 
 def _audit(db: Path, folder: Path, *extra: str) -> Result:
-    return run("audit", "--offline", folder, "--history", db, *extra)
+    """Audit one night's files from the one folder a backup job keeps them in (an offline
+    audit's scope is its paths), their times kept."""
+    fixed = folder.parent / "backups"
+    shutil.rmtree(fixed, ignore_errors=True)
+    shutil.copytree(folder, fixed)
+    return run("audit", "--offline", fixed, "--history", db, *extra)
 
 
 def test_a_regression_and_a_fix_since_last_exit_4_in_every_format(
@@ -265,7 +271,8 @@ def test_a_bad_history_stops_the_audit_before_any_device(
             holder.close()
     assert done.exit_code == 2, done.output
     assert message in done.output and str(path) in done.output
-    assert len(done.output.strip().splitlines()) == 1 and "Traceback" not in done.output
+    errors = [line for line in done.output.splitlines() if line.startswith("pixfix: error:")]
+    assert len(errors) == 1 and "Traceback" not in done.output
     assert accepted == [], "a device was contacted"
     assert path.read_bytes() == before
 
@@ -294,3 +301,55 @@ def test_prometheus_and_csv_with_since(nights: tuple[Path, Path, Path]) -> None:
     done = _audit(db, second, "--since", "last", "--format", "csv")
     assert done.exit_code == 1  # nothing changed since the audit just before
     assert done.output.splitlines()[0].startswith("name,")
+
+
+def test_two_sites_backup_folders_are_never_compared(tmp_path: Path) -> None:
+    """An offline audit's scope is its paths: site B's folder audited between two audits of
+    site A's does not hide A's regression."""
+    db = tmp_path / "h.db"
+    site_a = _night(tmp_path / "a", NIGHT1, regress=False, fix=False)
+    site_b = tmp_path / "b"
+    site_b.mkdir()
+    (site_b / "fw9.cfg").write_text((CONFIGS / "lab-asa84.cfg").read_text() + ": end\n")
+    assert run("audit", "--offline", site_a, "--history", db, "-q").exit_code == 1
+    assert run("audit", "--offline", site_b, "--history", db, "-q").exit_code == 1
+    _night(site_a, NIGHT2, regress=True, fix=False)
+    done = run("audit", "--offline", site_a, "--history", db, "--since", "last", "--format", "json")
+    assert done.exit_code == 4
+    since = json.loads(done.output)["since"]
+    assert (since["regressions"], since["new"], since["gone"]) == ([CLEAN], [], [])
+
+
+def test_a_report_is_never_written_over_the_history(nights: tuple[Path, Path, Path]) -> None:
+    db, first, _ = nights
+    _audit(db, first, "-q")
+    before = db.read_bytes()
+    done = run("report", db, "--out", db)
+    assert done.exit_code == 2 and "is the history database" in done.output
+    done = run("audit", "--offline", first, "--history", db, "-o", db)
+    assert done.exit_code == 2 and "is the history database" in done.output
+    assert db.read_bytes() == before
+
+
+def test_a_refused_audit_leaves_no_new_history_file(nights: tuple[Path, Path, Path]) -> None:
+    db, first, _ = nights
+    done = run("audit", "--offline", first, "--history", db, "--since", "2026-01-01")
+    assert done.exit_code == 2 and "no audit of this scope" in done.output
+    assert not db.exists()
+
+
+def test_an_empty_folder_is_not_recorded(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    db = tmp_path / "h.db"
+    done = run("audit", "--offline", tmp_path / "empty", "--history", db, "--format", "json")
+    assert done.exit_code == 2 and "nothing was audited" in done.output
+
+
+def test_junit_totals_count_the_regressions(nights: tuple[Path, Path, Path]) -> None:
+    db, first, second = nights
+    _audit(db, first, "-q")
+    done = _audit(db, second, "--since", "last", "--format", "junit")
+    root = ET.fromstring(done.output)
+    suites = list(root.iter("testsuite"))
+    assert int(root.get("tests", "0")) == sum(int(s.get("tests", "0")) for s in suites)
+    assert int(root.get("failures", "0")) == sum(int(s.get("failures", "0")) for s in suites)

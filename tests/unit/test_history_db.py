@@ -38,7 +38,7 @@ def test_record_and_read_back(tmp_path: Path) -> None:
         _, since = db.record(meta(200.0), [snap("a", Status.EXPOSED)], SinceSpec())
     assert since is not None and since.names("regressions") == ["a"]
     assert since.gone == ("fw/mail",)
-    with History.open(path, create=False) as db:
+    with History.open(path, write=False) as db:
         audits = db.audits()
         assert [row.counts for row in audits] == [{"compliant": 1, "exposed": 1}, {"exposed": 1}]
         assert audits[0].meta == meta(100.0)
@@ -102,7 +102,7 @@ def test_a_version_1_file_is_upgraded_in_place(tmp_path: Path) -> None:
                  " VALUES (5.0, 1.0, 'live', 's', NULL, '0.0.9')")  # fmt: skip
     conn.commit()
     conn.close()
-    with History.open(path, create=False) as db:
+    with History.open(path, write=False) as db:
         (row,) = db.audits()
         assert (row.meta.started, row.meta.version, row.meta.host) == (5.0, "0.0.9", None)
         db.record(meta(10.0, scope="s"), [snap("a", Status.COMPLIANT)])
@@ -191,7 +191,7 @@ def test_a_database_locked_longer_than_the_wait_is_refused(tmp_path: Path) -> No
 
 def test_reading_needs_an_existing_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such history database"):
-        History.open(tmp_path / "none.db", create=False)
+        History.open(tmp_path / "none.db", write=False)
     assert not (tmp_path / "none.db").exists()
     with pytest.raises(InputError, match="its folder does not exist"):
         History.open(tmp_path / "no" / "h.db")
@@ -203,10 +203,81 @@ def test_recording_waits_for_another_writer_then_refuses(tmp_path: Path) -> None
         holder = sqlite3.connect(path, isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")
         try:
-            with pytest.raises(InputError, match="cannot record the audit: database is locked"):
+            with pytest.raises(InputError, match=r"cannot record the audit: .*database is locked"):
                 db.record(meta(1.0), [snap("a", Status.EXPOSED)])
         finally:
             holder.execute("ROLLBACK")
             holder.close()
         db.record(meta(2.0), [snap("a", Status.EXPOSED)])  # the lock gone, it records
         assert [row.meta.started for row in db.audits()] == [2.0]
+
+
+def test_a_database_that_cannot_be_written_is_refused_at_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file the audit's user may read but not write (root-owned 0444, a read-only folder or
+    mount): refused when it is opened, not after the fleet was audited. Simulated with a
+    read-only SQLite connection, which is what such a file gives (tests may run as root)."""
+    path = tmp_path / "ro.db"
+    History.open(path).close()
+    connect = sqlite3.connect
+
+    def read_only(database: Path, **kwargs: object) -> sqlite3.Connection:
+        return connect(f"file:{database}?mode=ro", uri=True, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("pixfix.history.schema.sqlite3.connect", read_only)
+    with pytest.raises(InputError, match="cannot write the history database: attempt to write"):
+        History.open(path)
+    with History.open(path, write=False) as db:  # reading it is fine
+        assert db.audits() == []
+
+
+def test_reading_commands_never_write_an_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.db"
+    path.write_bytes(b"")
+    with pytest.raises(InputError, match="no audit recorded yet"):
+        History.open(path, write=False)
+    assert path.read_bytes() == b""
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("DROP TABLE results", "no table results"),
+        ('UPDATE states SET body = \'{"status": "exposed"}\'', "a stored state cannot be read"),
+    ],
+)
+def test_a_database_with_damaged_content_is_a_one_line_error(
+    tmp_path: Path, damage: str, message: str
+) -> None:
+    path = tmp_path / "h.db"
+    with History.open(path) as db:
+        db.record(meta(1.0), [snap("a", Status.EXPOSED)])
+    conn = sqlite3.connect(path)
+    conn.execute(damage)
+    conn.commit()
+    conn.close()
+    with pytest.raises(InputError, match=message), History.open(path, write=False) as db:
+        db.timeline("a", None)
+
+
+def test_prune_waits_for_another_writer_then_refuses(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    with History.open(path, wait=0.2) as db:
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(InputError, match=r"cannot prune: .*locked"):
+                db.prune(time.time())
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+
+
+def test_a_context_is_an_error_where_its_whole_unit_could_not_be_read(tmp_path: Path) -> None:
+    with History.open(tmp_path / "h.db") as db:
+        db.record(meta(1.0), [snap("fw", Status.COMPLIANT, "mail")])
+        db.record(meta(2.0), [snap("fw", Status.ERROR)])
+        db.record(meta(3.0), [snap("fw", Status.EXPOSED, "mail")])
+        statuses = [s.status for _, s in db.timeline("fw", "mail")]
+    assert statuses == [Status.COMPLIANT, Status.ERROR, Status.EXPOSED]

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import pytest
+
+from pixfix.errors import InputError
+from pixfix.history.record import parse_since
 from pixfix.history.since import Reference, compare
 from pixfix.history.snapshot import Snapshot
 from pixfix.history.timeline import changes, open_regression, train_label
@@ -114,8 +120,8 @@ def test_timeline_keeps_the_audits_where_something_changed() -> None:
     found = changes(series)
     assert [(c.audit_id, c.what) for c in found] == [
         (1, ("first seen",)),
-        (3, ("verdict", "software")),  # an error has no fingerprint: not a configuration change
-        (4, ("verdict", "configuration", "software")),
+        (3, ("verdict",)),  # an unreadable night changes nothing but the verdict
+        (4, ("verdict", "configuration")),  # held against night 2, the last one read
     ]
     still = open_regression(series)
     assert still is not None and still.audit_id == 4
@@ -127,3 +133,51 @@ def test_train_label() -> None:
     assert train_label("asa", "9.8(4)32") == "ASA 9.8"
     assert train_label("pix", "6.3(5)") == "PIX 6.3"
     assert train_label(None, None) == "unknown"
+
+
+def test_an_exposed_device_saving_its_exposure_is_not_exposed_again() -> None:
+    """Night 2 puts inspection back unsaved (a regression); night 3 saves it: the same incident,
+    no second page."""
+    compliant = snap("a", Status.COMPLIANT, saved=Status.COMPLIANT)
+    unsaved_back = snap("a", Status.EXPOSED, saved=Status.COMPLIANT)
+    saved_back = snap("a", Status.EXPOSED, saved=Status.EXPOSED, saved_lines=(FIXUP,))
+    assert compare(REF, by_key(compliant), by_key(unsaved_back)).names("regressions") == ["a"]
+    assert compare(REF, by_key(unsaved_back), by_key(saved_back)).regressions == ()
+    found = open_regression([(1, compliant), (2, unsaved_back), (3, saved_back)])
+    assert found is not None
+    assert (found.audit_id, found.regression.sides) == (2, ("running",))
+
+
+def test_an_error_between_two_identical_reads_changes_nothing_but_the_verdict() -> None:
+    read = snap("a", Status.COMPLIANT, fingerprint="f1", software="9.8(4)", role="active")
+    lost = snap("a", Status.ERROR, error="timed out")
+    found = changes([(1, read), (2, lost), (3, read)])
+    assert [(c.audit_id, c.what) for c in found] == [
+        (1, ("first seen",)),
+        (2, ("verdict",)),
+        (3, ("verdict",)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "end"),
+    [
+        ("2026-11-30", datetime(2026, 11, 30, 23, 59, 59, 999999)),
+        ("20261130", datetime(2026, 11, 30, 23, 59, 59, 999999)),
+        ("2026-11-30T02", datetime(2026, 11, 30, 2, 59, 59, 999999)),
+        ("2026-11-30T02:00", datetime(2026, 11, 30, 2, 0, 59, 999999)),
+        ("2026-11-30 02:00:05", datetime(2026, 11, 30, 2, 0, 5, 999999)),
+    ],
+)
+def test_since_a_date_means_the_end_of_the_period_it_names(text: str, end: datetime) -> None:
+    """An audit shown as `2026-11-30 02:00` (it started at 02:00:20) is `--since
+    2026-11-30T02:00`, not the audit before it."""
+    until = parse_since(text).until
+    assert until is not None
+    assert abs(until - end.timestamp()) < 1e-5
+
+
+def test_since_rejects_what_is_not_a_date() -> None:
+    for text in ("yesterday", "2026-13-01", ""):
+        with pytest.raises(InputError, match="give `last` or a date"):
+            parse_since(text)
