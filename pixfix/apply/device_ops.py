@@ -27,7 +27,9 @@ from pixfix.platforms import CONFIRM, FACTS, REPORTING, SAVE_NO, TrainFacts
 from pixfix.transport.device_io import DeviceIO
 
 ENTER_CONFIG = frozenset(facts.enter_config for facts in FACTS.values())
-REPORTING_WAIT = 1.0  # seconds to wait for the reporting question after the first config prompt
+# After the first `(config)#` prompt of a unit that may ask the reporting question, read on
+# until the line has been quiet this long (the notice follows the prompt at once in every capture)
+REPORTING_QUIET = 0.3
 
 
 # ---- reading -------------------------------------------------------------------------------
@@ -97,15 +99,18 @@ def send_lines(
     *,
     error_pattern: str,
     sent: list[str],
+    may_ask: bool,
 ) -> None:
     """Send lines one by one; stop at the first refusal, and at a failover (the `/stby` prompt,
     or a standby's "Replication is NOT performed": nothing more goes to a standby unit).
 
     `sent` grows as each line is typed, so whoever catches an error knows how far it got.
+    `may_ask`: the unit may ask the anonymous error reporting question
+    (`pixfix.platforms.may_ask_reporting`).
     """
     for line in lines:
         sent.append(line)
-        reply = _exchange(io, line)
+        reply = _exchange(io, line, may_ask=may_ask)
         if failed_over(reply):
             raise FailedOver(f"the unit went standby after {line.strip()!r} (failover)")
         error = refused(_body(reply, line), error_pattern)
@@ -113,11 +118,12 @@ def send_lines(
             raise LineRefused(f"{line.strip()!r} was refused: {error}")
 
 
-def _exchange(io: DeviceIO, line: str) -> str:
-    """One line; entering configuration mode may be followed by the anonymous error reporting
-    question (ASA 8.4+, after the first `(config)#` prompt), answered `A` (ask later)."""
-    if line.strip() in ENTER_CONFIG:
-        return io.exchange(line, (REPORTING,), linger=REPORTING_WAIT)
+def _exchange(io: DeviceIO, line: str, *, may_ask: bool) -> str:
+    """One line; on a unit that may ask it, entering configuration mode may be followed by the
+    anonymous error reporting question (after the first `(config)#` prompt), answered `A` (ask
+    later). Other units never ask it, and nothing is waited for."""
+    if may_ask and line.strip() in ENTER_CONFIG:
+        return io.exchange(line, (REPORTING,), quiet=REPORTING_QUIET)
     return io.exchange(line)
 
 
@@ -141,7 +147,7 @@ def cancel_timer(io: DeviceIO, sent: list[str]) -> None:
 def save_config(io: DeviceIO, lines: Sequence[str], *, error_pattern: str, sent: list[str]) -> None:
     """The plan's save lines (`changeto context X`, `write memory`); the last must say [OK]."""
     *before, last = lines
-    send_lines(io, before, error_pattern=error_pattern, sent=sent)
+    send_lines(io, before, error_pattern=error_pattern, sent=sent, may_ask=False)  # no config
     sent.append(last)
     problem = save_problem(io.exchange(last), error_pattern)
     if problem is not None:

@@ -70,7 +70,7 @@ from pixfix.errors import (
     VerifyFailed,
 )
 from pixfix.model import ConfigVerdict, Role
-from pixfix.platforms import FACTS
+from pixfix.platforms import FACTS, may_ask_reporting
 from pixfix.store.run_dir import utc_iso
 from pixfix.transport.device_io import DeviceIO
 
@@ -107,6 +107,7 @@ def _change(spec: ChangeSpec, env: DeviceEnv) -> DeviceRecord:
             observed = observe(io, wanted, hold=env.hold)
             progress = Progress(
                 facts=FACTS[observed.software.train],
+                may_ask=may_ask_reporting(observed.software),
                 role=observed.role,
                 before=observed.running,
                 unit=observed.serial,
@@ -200,7 +201,13 @@ def _send(
         progress.timer = replace(timer, armed_at=utc_iso(env.clock()))
         env.log({"event": "timer armed", "minutes": timer.minutes})
     progress.started_change = True
-    send_lines(io, spec.forward, error_pattern=progress.facts.error_pattern, sent=progress.sent)
+    send_lines(
+        io,
+        spec.forward,
+        error_pattern=progress.facts.error_pattern,
+        sent=progress.sent,
+        may_ask=progress.may_ask,
+    )
 
 
 def verification_problem(
