@@ -165,7 +165,23 @@ class Recorded:
         return self._recorded(command, lambda: self._inner.read(command))
 
     def read_many(self, commands: Sequence[str]) -> list[str]:
-        return [self.read(command) for command in commands]  # one log entry per command
+        """Read together (one round trip where the session pipelines), logged one entry per
+        command; each entry's `seconds` is the whole read's, `together` lists its commands."""
+        together = list(commands)
+        if len(together) < 2:
+            return [self.read(command) for command in together]
+        started = time.monotonic()
+        try:
+            replies = self._inner.read_many(together)
+        except Exception as exc:
+            seconds = round(time.monotonic() - started, 3)
+            self._log({"commands": together, "error": str(exc), "seconds": seconds})
+            raise
+        seconds = round(time.monotonic() - started, 3)
+        for command, reply in zip(together, replies, strict=True):
+            entry = {"command": command, "reply": reply, "seconds": seconds, "together": together}
+            self._log(entry)
+        return replies
 
     def exchange(self, line: str, answers: Answers = (), *, quiet: float = 0.0) -> str:
         self._log({"send": line})  # written ahead: a run killed now still shows it was typed
