@@ -228,6 +228,9 @@ class LabServer:
         self.started = time.time()
 
     async def start(self) -> None:
+        if self.rtt is not None:  # published ports first: no ephemeral listener may take one
+            for runtime in self.runtimes:
+                await self._relay(runtime)
         await self.backend.start()
         for runtime in self.runtimes:
             self._wire_hooks(runtime)
@@ -235,17 +238,16 @@ class LabServer:
             port = self._bound(runtime.device.smtp_port)
             open_smtp = partial(self._open_smtp, runtime, port)
             runtime.smtp = await bind_waiting(open_smtp, self.host, port)
-            if self.rtt is not None:
-                await self._relay(runtime)
 
     def _bound(self, port: int) -> int:
         """The port a listener binds: its own, or any free one behind a relay."""
         return port if self.rtt is None else 0
 
     async def _relay(self, runtime: Runtime) -> None:
-        assert self.rtt is not None and runtime.smtp is not None
-        smtp = listening_port(runtime.smtp)
-        targets: dict[int, Callable[[], int | None]] = {runtime.device.smtp_port: lambda: smtp}
+        assert self.rtt is not None
+        targets: dict[int, Callable[[], int | None]] = {
+            runtime.device.smtp_port: lambda: listening_port(runtime.smtp) if runtime.smtp else None
+        }
         if not runtime.device.faults.refuse:
             targets[runtime.device.port] = lambda: runtime.inner_port
         self.relays += [await open_relay(self.host, p, t, self.rtt) for p, t in targets.items()]
