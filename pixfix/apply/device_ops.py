@@ -19,10 +19,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pixfix.apply.rules import Observed, failed_over, refused, reload_scheduled, save_problem
-from pixfix.audit.reads import BOOTVAR, context_roles, identify, in_context
+from pixfix.audit.reads import BOOTVAR, FAILOVER, context_roles, identify, in_context, role_now
 from pixfix.audit.verdict import audit_config
 from pixfix.errors import FailedOver, LineRefused, ParseError, SaveFailed, TimerError
 from pixfix.model import Platform, Role
+from pixfix.parse.show import failover_state
 from pixfix.platforms import CONFIRM, FACTS, REPORTING, SAVE_NO, TrainFacts
 from pixfix.transport.device_io import DeviceIO
 
@@ -77,6 +78,17 @@ def observe(io: DeviceIO, what: ReadFor, *, hold: Callable[[str], None]) -> Obse
 def read_running(io: DeviceIO, facts: TrainFacts, context: str | None) -> str:
     """The running configuration of the device (or context), on a fresh session."""
     return in_context(io, context, [facts.config_command])[0]
+
+
+def role_and_running(
+    io: DeviceIO, facts: TrainFacts, context: str | None
+) -> tuple[Role | None, str]:
+    """The unit's role now and the running configuration, on a fresh session: one round trip
+    on a single-context device whose session sends reads together."""
+    if context is None and facts.has_failover_show and io.pipelines:
+        failover, running = io.read_many([FAILOVER, facts.config_command])
+        return failover_state(failover).role, running
+    return role_now(io, facts, context), read_running(io, facts, context)
 
 
 def read_startup(io: DeviceIO, facts: TrainFacts, context: str | None) -> str:
