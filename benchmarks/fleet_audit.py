@@ -103,9 +103,13 @@ def lab_up(state: Path, inventory: Path, args: argparse.Namespace) -> float:
         "--ssh-only", *delay, "--base-port", str(args.base_port),
         "--inventory-out", str(inventory),
     )  # fmt: skip
-    start = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, text=True, timeout=300)
-    return time.perf_counter() - start
+    for attempt in range(3):  # a port of the SMTP block may be held by another's TIME_WAIT
+        start = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+        if done.returncode == 0:
+            return time.perf_counter() - start
+        print(f"lab up failed (try {attempt + 1}): {done.stderr.strip()[-300:]}", file=sys.stderr)
+    raise RuntimeError("the lab did not start")
 
 
 def lab_down(state: Path) -> None:
