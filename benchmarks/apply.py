@@ -1,8 +1,11 @@
 """Apply benchmark: a change window over a generated lab fleet, timed end to end and per step.
 
+    benchmarks/apply.py --devices 200 --rtt-ms 50 --workers 25 [--json]
     benchmarks/apply.py --devices 200 --latency-ms 50 --workers 25 [--json]
 
-Starts a generated SSH-only lab (`pixfix lab up --detach`) and runs, each as its own process:
+Starts a generated SSH-only lab (`pixfix lab up --detach`; with `--rtt-ms` every device behind
+the lab's relay, so that every chunk both ways pays the round trip, SMTP probes included) and
+runs, each as its own process:
 `pixfix audit` (for scale), `pixfix plan` and `pixfix approve`, then `pixfix apply --yes` with
 verification, the SMTP probe (every lab device has an `mx`) and the save. The per-device steps
 come from the run's journal (`log.jsonl`, one time-stamped line per read, line typed and event):
@@ -15,8 +18,9 @@ come from the run's journal (`log.jsonl`, one time-stamped line per read, line t
 - save: `write memory` and the check of the saved configuration, to the device's end.
 
 It exits 1 unless every planned device ended `applied` and saved: a fast failure is not a fast
-apply. `--json` prints one line: devices, latency_ms, workers, audit_s, plan_s, apply_s,
-planned, applied, steps (median seconds per step over the applied devices).
+apply. `--json` prints one line: devices, rtt_ms, measured_rtt_ms, latency_ms, workers, audit_s,
+plan_s, apply_s, ratio_audit (apply / audit), planned, applied, steps (median seconds per step
+over the applied devices).
 """
 
 from __future__ import annotations
@@ -104,14 +108,18 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="pixfix-apply-") as tmp:
         work = Path(tmp)
         state, inventory = work / "state", work / "inventory.yaml"
+        delay = ["--latency-ms", str(args.latency_ms)]
+        if args.rtt_ms:
+            delay += ["--rtt-ms", str(args.rtt_ms), "--jitter-ms", str(args.jitter_ms)]
         subprocess.run(
             [sys.executable, "-m", "pixfix", "lab", "--state-dir", str(state), "up", "--detach",
-             "--devices", str(args.devices), "--ssh-only", "--latency-ms", str(args.latency_ms),
+             "--devices", str(args.devices), "--ssh-only", *delay,
              "--base-port", str(args.base_port), "--inventory-out", str(inventory)],
             check=True, capture_output=True, timeout=300,
         )  # fmt: skip
         try:
-            return _measure(work, inventory, args)
+            lab = json.loads((state / "lab.json").read_text())
+            return _measure(work, inventory, args) | {"measured_rtt_ms": lab.get("measured_rtt_ms")}
         finally:
             subprocess.run(
                 [sys.executable, "-m", "pixfix", "lab", "--state-dir", str(state), "down"],
@@ -139,11 +147,13 @@ def _measure(work: Path, inventory: Path, args: argparse.Namespace) -> dict[str,
             per_step[step].append(seconds)
     return {
         "devices": args.devices,
+        "rtt_ms": args.rtt_ms,
         "latency_ms": args.latency_ms,
         "workers": args.workers,
         "audit_s": round(audit_s, 3),
         "plan_s": round(plan_s, 3),
         "apply_s": round(apply_s, 3),
+        "ratio_audit": round(apply_s / audit_s, 2),
         "planned": len(planned),
         "applied": len(applied),
         "steps": {k: round(statistics.median(v), 3) if v else None for k, v in per_step.items()},
@@ -153,15 +163,27 @@ def _measure(work: Path, inventory: Path, args: argparse.Namespace) -> dict[str,
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--devices", type=int, default=50)
-    parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument("--rtt-ms", type=int, default=0, help="round trip on every chunk")
+    parser.add_argument("--jitter-ms", type=int, default=0)
+    parser.add_argument(
+        "--latency-ms",
+        type=int,
+        default=None,
+        help="delay on device output only (default: 50 without --rtt-ms)",
+    )
     parser.add_argument("--workers", type=int, default=10)
     parser.add_argument("--base-port", type=int, default=10022)
     parser.add_argument("--json", action="store_true", help="print one JSON line on stdout")
     args = parser.parse_args(argv)
+    if args.latency_ms is None:
+        args.latency_ms = 0 if args.rtt_ms else 50
     line = benchmark(args)
+    delay = (f"RTT {line['rtt_ms']} ms (measured {line['measured_rtt_ms']} ms)"
+             if line["rtt_ms"] else f"latency {line['latency_ms']} ms")  # fmt: skip
     print(
-        f"{line['devices']} devices, {line['latency_ms']} ms, {line['workers']} workers: "
-        f"audit {line['audit_s']} s, plan {line['plan_s']} s, apply {line['apply_s']} s; "
+        f"{line['devices']} devices, {delay}, {line['workers']} workers: "
+        f"audit {line['audit_s']} s, plan {line['plan_s']} s, apply {line['apply_s']} s "
+        f"({line['ratio_audit']}x the audit); "
         f"{line['applied']} of {line['planned']} planned devices applied and saved; "
         f"median per step: {line['steps']}",
         file=sys.stderr,

@@ -1,22 +1,25 @@
-"""Fleet audit benchmark: `pixfix audit` against Nornir + netmiko and a bare paramiko client.
+"""Fleet audit benchmark: `pixfix audit` against the peers a team could pick, on one lab.
 
-    benchmarks/fleet_audit.py --devices 50 --latency-ms 50 --workers 10 [--repeats 3] [--json]
+    benchmarks/fleet_audit.py --devices 200 --rtt-ms 50 --workers 25 [--repeats 3] [--json]
+    benchmarks/fleet_audit.py --devices 50 --latency-ms 50 --workers 10 [--json]
 
-Starts, in a separate process, a generated SSH-only lab (`pixfix lab up --detach`), then times on
-that same fleet, each as its own process and interleaved over the repeats:
+Starts, in a separate process, a generated SSH-only lab (`pixfix lab up --detach`): with
+`--rtt-ms R` every device sits behind the lab's relay, so that every chunk both ways (SSH
+handshake, authentication, typed commands, replies) pays the round trip, as on a WAN; with
+`--latency-ms L` (the earlier model) only what a device prints is delayed. Then it times on that
+same fleet, each tool as its own process, interleaved over the repeats (the order rotates):
 
-1. `pixfix audit -i INVENTORY --format json` (the real CLI, W workers);
-2. `nornir`: what an engineer would write: Nornir's threaded runner and nornir_netmiko's
-   `netmiko_send_command` (default netmiko settings, `enable=True`) running the same reads;
-3. `bare`: the lower bound, one paramiko interactive shell per device (connect, auth, enable,
-   `terminal pager 0`, the reads one by one, close), W threads.
+1. `pixfix audit -i INVENTORY --format json` (the real CLI, W workers, strict host keys);
+2. the peers of `benchmarks/peers.py`: `nornir` (Nornir + nornir_netmiko), `scrapli`
+   (scrapli's asyncio API, `cisco_asa`), `asyncssh` (a bare asyncssh client: the floor) and
+   `bare` (a bare paramiko shell per device), all making the reads pixfix makes.
 
-The two baselines print the raw replies; this script audits them afterwards (untimed) with
-pixfix's own pure functions and checks that Nornir (and the bare client) found exactly the
-per-device results of `pixfix audit`. It prints medians, the ratios pixfix/nornir and
-pixfix/bare, and the peak RSS of the pixfix process; `--json` prints one line with the keys
-devices, latency_ms, workers, pixfix_s, nornir_s, bare_s, ratio_nornir, ratio_bare.
-This is a benchmark, not a test: nothing here asserts a time.
+The peers print raw replies; this script audits them afterwards (untimed) with pixfix's own
+pure functions and checks that every device is accounted for and that every peer found
+exactly the per-device results of `pixfix audit`. It prints medians, ratios, the peak RSS of
+the pixfix process, the CPU seconds of each client and of the lab during its runs (separately),
+and a floor model beside the figures (`floor_model`). `--json` prints one line (see
+benchmarks/README.md). This is a benchmark, not a test: nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -24,33 +27,39 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import os
-import re
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-# the reads of `pixfix audit` on a single-context ASA: identity, role, running and saved config
-READS = ("show version", "show failover", "show running-config", "show startup-config")
-TOOLS = ("pixfix", "nornir", "bare")
+TOOLS = ("pixfix", "nornir", "scrapli", "asyncssh", "bare")
+PEERS = Path(__file__).with_name("peers.py")
 SMTP_OFFSET = 5000  # the lab's SMTP endpoints sit at base + 5000 + i
+TICK = os.sysconf("SC_CLK_TCK")
+# The floor model's round trips per device over SSH (password login, one shell):
+SSH_ROUNDS = 4  # version and key exchange start, ECDH, NEWKEYS + service request, password
+CHANNEL_ROUNDS = 3  # channel open, pty request, shell request (each waits for its reply)
+CLI_ROUNDS = 3  # `enable` -> Password:, the secret -> `#`, the pager off and all reads together
+TCP_ROUNDS = 1  # the TCP handshake: a WAN costs it, the lab's user-space relay cannot delay it
+CLI_PRINTS = 4  # --latency-ms: delayed chunks only: the prompt, Password:, `#`, the replies
 
 
 @dataclasses.dataclass
 class Run:
-    """One timed run of one tool: wall clock, its own peak RSS, what it printed."""
+    """One timed run of one tool: wall clock, peak RSS, CPU (its own and the lab's), output."""
 
     seconds: float
     peak_rss_mb: float
+    client_cpu_s: float
+    lab_cpu_s: float
     stdout: str
 
 
@@ -60,7 +69,8 @@ def pixfix_cli(*args: str) -> list[str]:
 
 
 def ports_free(base: int, count: int) -> bool:
-    """Both port blocks of the lab (SSH and SMTP) can be bound on 127.0.0.1 (no listener)."""
+    """No listener on either port block of the lab (SSH and SMTP) on 127.0.0.1. A port held only
+    by a client connection (in the ephemeral range) is free: the lab waits for it."""
     for port in [
         *range(base, base + count),
         *range(base + SMTP_OFFSET, base + SMTP_OFFSET + count),
@@ -70,20 +80,36 @@ def ports_free(base: int, count: int) -> bool:
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
-                return False
+                if _listening(port):
+                    return False
+    return True
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
     return True
 
 
 def lab_up(state: Path, inventory: Path, args: argparse.Namespace) -> float:
     """Start the lab detached; returns the wall-clock seconds `lab up --detach` took."""
+    delay = ["--latency-ms", str(args.latency_ms)]
+    if args.rtt_ms:
+        delay += ["--rtt-ms", str(args.rtt_ms), "--jitter-ms", str(args.jitter_ms)]
     command = pixfix_cli(
         "lab", "--state-dir", str(state), "up", "--detach", "--devices", str(args.devices),
-        "--ssh-only", "--latency-ms", str(args.latency_ms), "--base-port", str(args.base_port),
+        "--ssh-only", *delay, "--base-port", str(args.base_port),
         "--inventory-out", str(inventory),
     )  # fmt: skip
-    start = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, text=True, timeout=300)
-    return time.perf_counter() - start
+    for attempt in range(3):  # a port of the SMTP block may be held by another's TIME_WAIT
+        start = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+        if done.returncode == 0:
+            return time.perf_counter() - start
+        print(f"lab up failed (try {attempt + 1}): {done.stderr.strip()[-300:]}", file=sys.stderr)
+    raise RuntimeError("the lab did not start")
 
 
 def lab_down(state: Path) -> None:
@@ -91,28 +117,42 @@ def lab_down(state: Path) -> None:
                    timeout=120, check=False)  # fmt: skip
 
 
+def lab_state(state: Path) -> dict[str, Any]:
+    return dict(json.loads((state / "lab.json").read_text()))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a running process (every thread), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
 # -- timing one tool, as its own process -------------------------------------------------------
-def timed(tool: str, command: list[str]) -> Run:
-    """Wall-clock seconds and the peak RSS of exactly this child (from wait4's rusage)."""
+def timed(tool: str, command: list[str], lab_pid: int) -> Run:
+    """Wall clock, peak RSS and CPU of exactly this child (wait4's rusage), and the lab's CPU."""
     with tempfile.TemporaryFile() as out:
+        lab_before = cpu_seconds(lab_pid)
         start = time.perf_counter()
         child = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL)
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - start
+        lab_cpu = cpu_seconds(lab_pid) - lab_before
         child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         text = out.read().decode()
     if child.returncode not in (0, 1):  # audit: 1 means "some device exposed"
         raise RuntimeError(f"{tool} exited {child.returncode}")
-    return Run(seconds=seconds, peak_rss_mb=usage.ru_maxrss / 1024, stdout=text)
+    return Run(seconds=seconds, peak_rss_mb=usage.ru_maxrss / 1024,
+               client_cpu_s=usage.ru_utime + usage.ru_stime, lab_cpu_s=lab_cpu,
+               stdout=text)  # fmt: skip
 
 
 def tool_command(tool: str, inventory: Path, workers: int) -> list[str]:
     if tool == "pixfix":
         return pixfix_cli("audit", "-i", str(inventory), "--format", "json", "-q",
                           "--workers", str(workers))  # fmt: skip
-    client = [sys.executable, __file__, "--client", tool, "--inventory", str(inventory)]
-    return [*client, "--workers", str(workers)]
+    return [sys.executable, str(PEERS), tool, "--inventory", str(inventory),
+            "--workers", str(workers)]  # fmt: skip
 
 
 # -- turning replies into pixfix results (untimed) ---------------------------------------------
@@ -158,170 +198,116 @@ def _differ(reference: dict[str, Any], other: dict[str, Any]) -> bool:
     return any(reference.get(key) != value for key, value in other.items())
 
 
-# -- the baselines (run as `--client nornir|bare`) ---------------------------------------------
-def load_hosts(inventory: Path) -> tuple[dict[str, Any], dict[str, str]]:
-    data = yaml.safe_load(inventory.read_text())
-    return data["hosts"], data["defaults"]
-
-
-def nornir_client(inventory: Path, workers: int) -> dict[str, dict[str, str]]:
-    """Nornir's threaded runner, nornir_netmiko's `netmiko_send_command`, netmiko defaults."""
-    from nornir.core import Nornir
-    from nornir.core.inventory import ConnectionOptions, Defaults, Groups, Host, Hosts, Inventory
-    from nornir.core.plugins.connections import ConnectionPluginRegister
-    from nornir.core.task import Task
-    from nornir.plugins.runners import ThreadedRunner
-    from nornir_netmiko.tasks import netmiko_send_command
-
-    ConnectionPluginRegister.auto_register()  # what InitNornir does
-    hosts, creds = load_hosts(inventory)
-    options = {"netmiko": ConnectionOptions(extras={"secret": creds["secret"]})}
-    inv = Inventory(
-        hosts=Hosts({
-            name: Host(name=name, hostname=h["host"], port=h["port"], username=creds["username"],
-                       password=creds["password"], platform="cisco_asa",
-                       connection_options=options)
-            for name, h in hosts.items()
-        }),
-        groups=Groups(),
-        defaults=Defaults(),
-    )  # fmt: skip
-
-    def reads(task: Task) -> None:
-        for command in READS:
-            task.run(task=netmiko_send_command, command_string=command, enable=True, name=command)
-
-    nornir = Nornir(inventory=inv, runner=ThreadedRunner(num_workers=workers))
-    outcome = nornir.run(task=reads)
-    nornir.close_connections()
-    out: dict[str, dict[str, str]] = {}
-    for name, multi in outcome.items():
-        if multi.failed:
-            out[name] = {"error": str(multi[0].exception or multi[-1].exception)}
-        else:
-            out[name] = {r.name: str(r.result) for r in multi[1:]}
-    return out
-
-
-def bare_client(inventory: Path, workers: int) -> dict[str, dict[str, str]]:
-    """One paramiko shell per device, W threads: each exchange ends at its prompt, no sleeps."""
-    hosts, creds = load_hosts(inventory)
-
-    def one(item: tuple[str, dict[str, Any]]) -> tuple[str, dict[str, str]]:
-        name, host = item
-        try:
-            return name, bare_device(host, creds)
-        except Exception as exc:  # every device gets an outcome
-            return name, {"error": f"{type(exc).__name__}: {exc}"}
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return dict(pool.map(one, hosts.items()))
-
-
-def bare_device(host: dict[str, Any], creds: dict[str, str]) -> dict[str, str]:
-    import paramiko
-
-    client = paramiko.SSHClient()
-    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-    client.connect(host["host"], port=host["port"], username=creds["username"],
-                   password=creds["password"], look_for_keys=False, allow_agent=False,
-                   timeout=30)  # fmt: skip
-    try:
-        shell = Shell(client.invoke_shell(width=511, height=1000))
-        _, found = shell.expect(r"\n([\w./-]+)> ?$")
-        done = rf"\n{re.escape(found.group(1))}# ?$"
-        shell.send("enable", r"ssword: ?$")
-        shell.send(creds["secret"], done)
-        shell.send("terminal pager 0", done)
-        return {command: shell.reply(command, done) for command in READS}
-    finally:
-        client.close()
-
-
-class Shell:
-    """Blocking reads on a paramiko channel until a pattern ends the received text."""
-
-    def __init__(self, channel: Any) -> None:
-        self.channel = channel
-        self.buffer = ""
-        channel.settimeout(30)
-
-    def expect(self, pattern: str) -> tuple[str, re.Match[str]]:
-        """The text before the match, and the match; what follows it stays buffered."""
-        regex = re.compile(pattern)
-        while (found := regex.search(self.buffer)) is None:
-            data = self.channel.recv(65536)
-            if not data:
-                raise EOFError("channel closed")
-            self.buffer += data.decode("utf-8", "replace").replace("\r\n", "\n")
-        before, self.buffer = self.buffer[: found.start()], self.buffer[found.end() :]
-        return before, found
-
-    def send(self, line: str, pattern: str) -> str:
-        self.channel.sendall(f"{line}\n".encode())
-        return self.expect(pattern)[0]
-
-    def reply(self, command: str, prompt: str) -> str:
-        """The lines between the echoed command and the prompt."""
-        before = self.send(command, prompt)
-        return before.split(command, 1)[1].partition("\n")[2]
-
-
 # -- the benchmark -----------------------------------------------------------------------------
-def measure(inventory: Path, args: argparse.Namespace) -> dict[str, list[Run]]:
+def measure(inventory: Path, args: argparse.Namespace, lab_pid: int) -> dict[str, list[Run]]:
     """Each tool `repeats` times, interleaved (the order rotates) so drift hits all alike."""
-    runs: dict[str, list[Run]] = {tool: [] for tool in TOOLS}
+    tools = args.tools
+    runs: dict[str, list[Run]] = {tool: [] for tool in tools}
     for index in range(args.repeats):
-        order = TOOLS[index % 3 :] + TOOLS[: index % 3]
-        for tool in order:
-            run = timed(tool, tool_command(tool, inventory, args.workers))
+        shift = index % len(tools)
+        for tool in tools[shift:] + tools[:shift]:
+            run = timed(tool, tool_command(tool, inventory, args.workers), lab_pid)
             runs[tool].append(run)
             print(f"  repeat {index + 1} {tool}: {run.seconds:.2f} s", file=sys.stderr)
     return runs
 
 
-def check(runs: dict[str, list[Run]], names: set[str]) -> dict[str, Any]:
-    """Every device accounted for, and the baselines found the same results as pixfix."""
+def check(runs: dict[str, list[Run]], names: set[str]) -> dict[str, list[str]]:
+    """Every device accounted for, and every peer found the same results as pixfix; only the
+    problems found (an empty dict: all agree)."""
     reference = results_of_pixfix(runs["pixfix"][0].stdout)
-    report: dict[str, Any] = {"missing": sorted(names - set(reference))}
+    report: dict[str, list[str]] = {"missing": sorted(names - set(reference))}
     report["errors"] = sorted(n for n, r in reference.items() if r["status"] == "error")
     again = [differences(reference, results_of_pixfix(r.stdout)) for r in runs["pixfix"][1:]]
     report["pixfix_unstable"] = sorted({n for diff in again for n in diff})
-    for tool in ("nornir", "bare"):
-        found = [differences(reference, results_of_replies(r.stdout)) for r in runs[tool]]
-        report[f"{tool}_differs"] = sorted({n for diff in found for n in diff})
-    return report
+    for tool, tool_runs in runs.items():
+        if tool != "pixfix":
+            found = [differences(reference, results_of_replies(r.stdout)) for r in tool_runs]
+            report[f"{tool}_differs"] = sorted({n for diff in found for n in diff})
+    return {key: names for key, names in report.items() if names}
 
 
-def summary(runs: dict[str, list[Run]], args: argparse.Namespace) -> dict[str, Any]:
-    median = {tool: statistics.median(r.seconds for r in runs[tool]) for tool in TOOLS}
+def floor_model(args: argparse.Namespace, rtt_ms: float, cpu_per_device: float) -> dict[str, Any]:
+    """Round trips a login and the reads need at the least, times the round trip, times the
+    waves (devices / workers), plus the floor client's CPU per device for every device."""
+    waves = math.ceil(args.devices / args.workers)
+    if args.rtt_ms:
+        lab_rounds = SSH_ROUNDS + CHANNEL_ROUNDS + CLI_ROUNDS
+        rounds = lab_rounds + TCP_ROUNDS
+    else:  # only what a device prints is delayed; the handshake is not
+        lab_rounds = rounds = CLI_PRINTS
+    cpu = args.devices * cpu_per_device
     return {
-        "devices": args.devices,
-        "latency_ms": args.latency_ms,
-        "workers": args.workers,
-        "pixfix_s": round(median["pixfix"], 3),
-        "nornir_s": round(median["nornir"], 3),
-        "bare_s": round(median["bare"], 3),
-        "ratio_nornir": round(median["pixfix"] / median["nornir"], 3),
-        "ratio_bare": round(median["pixfix"] / median["bare"], 3),
+        "waves": waves,
+        "rounds_per_device": rounds,
+        "rounds_paid_in_lab": lab_rounds,
+        "cpu_per_device_ms": round(cpu_per_device * 1000, 2),
+        "floor_s": round(waves * rounds * rtt_ms / 1000 + cpu, 3),
+        "floor_lab_s": round(waves * lab_rounds * rtt_ms / 1000 + cpu, 3),
     }
 
 
-def print_table(line: dict[str, Any], runs: dict[str, list[Run]], report: dict[str, Any],
-                lab_seconds: float) -> None:  # fmt: skip
+def _median(runs: list[Run], field: str) -> float:
+    return float(statistics.median(getattr(run, field) for run in runs))
+
+
+def summary(runs: dict[str, list[Run]], args: argparse.Namespace, lab: dict[str, Any],
+            report: dict[str, list[str]]) -> dict[str, Any]:  # fmt: skip
+    median = {tool: round(_median(r, "seconds"), 3) for tool, r in runs.items()}
+    rtt = float(args.rtt_ms or args.latency_ms)
+    floor_runs = runs.get("asyncssh") or runs["pixfix"]
+    model = floor_model(args, rtt, _median(floor_runs, "client_cpu_s") / args.devices)
+    reference = results_of_pixfix(runs["pixfix"][0].stdout)
+    line: dict[str, Any] = {
+        "devices": args.devices,
+        "rtt_ms": args.rtt_ms,
+        "jitter_ms": args.jitter_ms if args.rtt_ms else None,
+        "measured_rtt_ms": lab.get("measured_rtt_ms"),
+        "latency_ms": args.latency_ms,
+        "workers": args.workers,
+        **{f"{tool}_s": median.get(tool) for tool in TOOLS},
+        "floor_s": model["floor_s"],
+        "pixfix_rss_mb": round(max(r.peak_rss_mb for r in runs["pixfix"]), 1),
+        "accounted": sum(1 for r in reference.values() if r["status"] != "error"),
+        "checks": report,
+        "client_cpu_s": {tool: round(_median(r, "client_cpu_s"), 2) for tool, r in runs.items()},
+        "lab_cpu_s": {tool: round(_median(r, "lab_cpu_s"), 2) for tool, r in runs.items()},
+        "floor_model": model,
+    }
+    for tool in TOOLS[1:]:
+        if tool in median:
+            line[f"ratio_{tool}"] = round(median["pixfix"] / median[tool], 3)
+    line["ratio_floor"] = (
+        round(median["pixfix"] / model["floor_s"], 3) if model["floor_s"] else None
+    )
+    return line
+
+
+def print_table(line: dict[str, Any], runs: dict[str, list[Run]], lab_seconds: float) -> None:
     out = sys.stderr
-    print(f"\n{line['devices']} devices, {line['latency_ms']} ms, {line['workers']} workers "
+    delay = (f"RTT {line['rtt_ms']} ms (measured {line['measured_rtt_ms']} ms)"
+             if line["rtt_ms"] else f"latency {line['latency_ms']} ms")  # fmt: skip
+    print(f"\n{line['devices']} devices, {delay}, {line['workers']} workers "
           f"(lab up: {lab_seconds:.2f} s)", file=out)  # fmt: skip
-    print(f"{'tool':<8} {'median s':>9} {'runs s':<24} {'peak RSS MB':>11}", file=out)
-    for tool in TOOLS:
-        seconds = " ".join(f"{r.seconds:.2f}" for r in runs[tool])
-        rss = max(r.peak_rss_mb for r in runs[tool])
-        print(f"{tool:<8} {line[tool + '_s']:>9.3f} {seconds:<24} {rss:>11.0f}", file=out)
-    print(f"pixfix/nornir {line['ratio_nornir']:.2f}   pixfix/bare {line['ratio_bare']:.2f}",
-          file=out)  # fmt: skip
+    print(f"{'tool':<9} {'median s':>9} {'pixfix/x':>8} {'runs s':<22} {'client CPU s':>12} "
+          f"{'lab CPU s':>9} {'peak RSS MB':>11}", file=out)  # fmt: skip
+    for tool, tool_runs in runs.items():
+        seconds = " ".join(f"{r.seconds:.2f}" for r in tool_runs)
+        ratio = line.get(f"ratio_{tool}", 1.0)
+        rss = max(r.peak_rss_mb for r in tool_runs)
+        print(f"{tool:<9} {line[tool + '_s']:>9.3f} {ratio:>8.2f} {seconds:<22} "
+              f"{line['client_cpu_s'][tool]:>12.2f} {line['lab_cpu_s'][tool]:>9.2f} "
+              f"{rss:>11.0f}", file=out)  # fmt: skip
+    model = line["floor_model"]
+    print(f"floor model: {model['waves']} waves x {model['rounds_per_device']} round trips x "
+          f"{line['rtt_ms'] or line['latency_ms']} ms + {line['devices']} x "
+          f"{model['cpu_per_device_ms']} ms CPU = {model['floor_s']} s "
+          f"({model['floor_lab_s']} s without what the lab cannot delay); "
+          f"pixfix/floor {line['ratio_floor']}", file=out)  # fmt: skip
     shown = {key: names[:5] + ([f"... {len(names)} in all"] if len(names) > 5 else [])
-             for key, names in report.items()}  # fmt: skip
-    print(f"checks: {json.dumps(shown)}", file=out)
+             for key, names in line["checks"].items()}  # fmt: skip
+    print(f"accounted: {line['accounted']} of {line['devices']}; checks: {json.dumps(shown)}",
+          file=out)  # fmt: skip
 
 
 def benchmark(args: argparse.Namespace) -> int:
@@ -333,40 +319,53 @@ def benchmark(args: argparse.Namespace) -> int:
         state, inventory = Path(tmp) / "state", Path(tmp) / "inventory.yaml"
         try:
             lab_seconds = lab_up(state, inventory, args)
-            names = set(load_hosts(inventory)[0])
-            runs = measure(inventory, args)
+            lab = lab_state(state)
+            names = set(yaml.safe_load(inventory.read_text())["hosts"])
+            runs = measure(inventory, args, int(lab["pid"]))
         finally:
             lab_down(state)
     report = check(runs, names)
-    line = summary(runs, args)
-    print_table(line, runs, report, lab_seconds)
+    measured = lab.get("measured_rtt_ms")
+    if args.rtt_ms and (measured is None or abs(measured - args.rtt_ms) > 0.05 * args.rtt_ms):
+        report["relay"] = [f"measured RTT {measured} ms is not within 5% of {args.rtt_ms} ms"]
+    line = summary(runs, args, lab, report)
+    print_table(line, runs, lab_seconds)
     if args.json:
         print(json.dumps(line))
-    return 0 if not any(report[k] for k in report) else 1
+    return 0 if not report else 1
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--devices", type=int, default=50)
-    parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument("--rtt-ms", type=int, default=0, help="round trip on every chunk")
+    parser.add_argument("--jitter-ms", type=int, default=0)
+    parser.add_argument(
+        "--latency-ms",
+        type=int,
+        default=None,
+        help="delay on device output only (default: 50 without --rtt-ms)",
+    )
     parser.add_argument("--workers", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--base-port", type=int, default=10022)
+    parser.add_argument(
+        "--tools",
+        default=",".join(TOOLS),
+        help=f"comma-separated, pixfix first (default: {','.join(TOOLS)})",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON line on stdout")
-    parser.add_argument("--client", choices=("nornir", "bare"), help=argparse.SUPPRESS)
-    parser.add_argument("--inventory", type=Path, help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.latency_ms is None:
+        args.latency_ms = 0 if args.rtt_ms else 50
+    args.tools = tuple(args.tools.split(","))
+    if args.tools[0] != "pixfix" or not set(args.tools) <= set(TOOLS):
+        parser.error(f"--tools: pixfix first, then any of {', '.join(TOOLS[1:])}")
+    return args
 
 
 def main(argv: list[str]) -> int:
-    args = parse_args(argv)
-    if args.client:
-        run: Callable[[Path, int], dict[str, dict[str, str]]] = (
-            nornir_client if args.client == "nornir" else bare_client
-        )
-        print(json.dumps(run(args.inventory, args.workers)))
-        return 0
-    return benchmark(args)
+    return benchmark(parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -89,6 +89,13 @@ CONFIRM = (r"\[confirm\] *$", "")
 # writes which is unconfirmed). Never drift, never an unplanned change: named in the record.
 REPORTING_LINE = re.compile(r"^\s*(?:no )?call-home reporting anonymous\b")
 REPORTING = (r"\[Y\]es, \[N\]o, \[A\]sk later:? *$", "A")
+REPORTING_SINCE: VersionTuple = (8, 4, 0, 0)  # the first ASA release that asks it
+
+
+def may_ask_reporting(software: Software) -> bool:
+    """Whether the unit may ask the anonymous error reporting question at `configure terminal`:
+    ASA 8.4 and later (docs/device-behaviour.md); PIX, FWSM and older ASA releases never do."""
+    return software.platform is Platform.ASA and software.version_tuple >= REPORTING_SINCE
 
 
 def _templates(**by_mode: str) -> Mapping[str, str]:

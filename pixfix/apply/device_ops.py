@@ -19,15 +19,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pixfix.apply.rules import Observed, failed_over, refused, reload_scheduled, save_problem
-from pixfix.audit.reads import BOOTVAR, context_roles, identify, in_context
+from pixfix.audit.reads import BOOTVAR, FAILOVER, context_roles, identify, in_context, role_now
 from pixfix.audit.verdict import audit_config
 from pixfix.errors import FailedOver, LineRefused, ParseError, SaveFailed, TimerError
 from pixfix.model import Platform, Role
+from pixfix.parse.show import failover_state
 from pixfix.platforms import CONFIRM, FACTS, REPORTING, SAVE_NO, TrainFacts
 from pixfix.transport.device_io import DeviceIO
 
 ENTER_CONFIG = frozenset(facts.enter_config for facts in FACTS.values())
-REPORTING_WAIT = 1.0  # seconds to wait for the reporting question after the first config prompt
+# After the first `(config)#` prompt of a unit that may ask the reporting question, read on
+# until the line has been quiet this long (the notice follows the prompt at once in every capture)
+REPORTING_QUIET = 0.3
 
 
 # ---- reading -------------------------------------------------------------------------------
@@ -77,6 +80,17 @@ def read_running(io: DeviceIO, facts: TrainFacts, context: str | None) -> str:
     return in_context(io, context, [facts.config_command])[0]
 
 
+def role_and_running(
+    io: DeviceIO, facts: TrainFacts, context: str | None
+) -> tuple[Role | None, str]:
+    """The unit's role now and the running configuration, on a fresh session: one round trip
+    on a single-context device whose session sends reads together."""
+    if context is None and facts.has_failover_show and io.pipelines:
+        failover, running = io.read_many([FAILOVER, facts.config_command])
+        return failover_state(failover).role, running
+    return role_now(io, facts, context), read_running(io, facts, context)
+
+
 def read_startup(io: DeviceIO, facts: TrainFacts, context: str | None) -> str:
     return in_context(io, context, [facts.startup_command])[0]
 
@@ -97,15 +111,18 @@ def send_lines(
     *,
     error_pattern: str,
     sent: list[str],
+    may_ask: bool,
 ) -> None:
     """Send lines one by one; stop at the first refusal, and at a failover (the `/stby` prompt,
     or a standby's "Replication is NOT performed": nothing more goes to a standby unit).
 
     `sent` grows as each line is typed, so whoever catches an error knows how far it got.
+    `may_ask`: the unit may ask the anonymous error reporting question
+    (`pixfix.platforms.may_ask_reporting`).
     """
     for line in lines:
         sent.append(line)
-        reply = _exchange(io, line)
+        reply = _exchange(io, line, may_ask=may_ask)
         if failed_over(reply):
             raise FailedOver(f"the unit went standby after {line.strip()!r} (failover)")
         error = refused(_body(reply, line), error_pattern)
@@ -113,11 +130,12 @@ def send_lines(
             raise LineRefused(f"{line.strip()!r} was refused: {error}")
 
 
-def _exchange(io: DeviceIO, line: str) -> str:
-    """One line; entering configuration mode may be followed by the anonymous error reporting
-    question (ASA 8.4+, after the first `(config)#` prompt), answered `A` (ask later)."""
-    if line.strip() in ENTER_CONFIG:
-        return io.exchange(line, (REPORTING,), linger=REPORTING_WAIT)
+def _exchange(io: DeviceIO, line: str, *, may_ask: bool) -> str:
+    """One line; on a unit that may ask it, entering configuration mode may be followed by the
+    anonymous error reporting question (after the first `(config)#` prompt), answered `A` (ask
+    later). Other units never ask it, and nothing is waited for."""
+    if may_ask and line.strip() in ENTER_CONFIG:
+        return io.exchange(line, (REPORTING,), quiet=REPORTING_QUIET)
     return io.exchange(line)
 
 
@@ -141,7 +159,7 @@ def cancel_timer(io: DeviceIO, sent: list[str]) -> None:
 def save_config(io: DeviceIO, lines: Sequence[str], *, error_pattern: str, sent: list[str]) -> None:
     """The plan's save lines (`changeto context X`, `write memory`); the last must say [OK]."""
     *before, last = lines
-    send_lines(io, before, error_pattern=error_pattern, sent=sent)
+    send_lines(io, before, error_pattern=error_pattern, sent=sent, may_ask=False)  # no config
     sent.append(last)
     problem = save_problem(io.exchange(last), error_pattern)
     if problem is not None:

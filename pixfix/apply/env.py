@@ -75,6 +75,7 @@ class Progress:
     """What has been done to the device so far (see the module docstring)."""
 
     facts: TrainFacts
+    may_ask: bool = False  # the unit may ask the reporting question (ASA 8.4+) in config mode
     role: Role | None = None  # the failover role before the change
     unit: str | None = None  # the serial number of the unit the change was sent to
     standby_reached: bool = False  # after a failover the address reached a standby unit

@@ -33,9 +33,9 @@ from pixfix.apply.device_ops import (
     arm_timer,
     cancel_timer,
     observe,
-    read_running,
     read_startup,
     reload_device,
+    role_and_running,
     save_config,
     send_lines,
 )
@@ -59,7 +59,6 @@ from pixfix.apply.rules import (
     timer_choice,
     touched,
 )
-from pixfix.audit.reads import role_now
 from pixfix.audit.verdict import audit_config
 from pixfix.errors import (
     DeviceBusy,
@@ -70,7 +69,7 @@ from pixfix.errors import (
     VerifyFailed,
 )
 from pixfix.model import ConfigVerdict, Role
-from pixfix.platforms import FACTS
+from pixfix.platforms import FACTS, may_ask_reporting
 from pixfix.store.run_dir import utc_iso
 from pixfix.transport.device_io import DeviceIO
 
@@ -107,6 +106,7 @@ def _change(spec: ChangeSpec, env: DeviceEnv) -> DeviceRecord:
             observed = observe(io, wanted, hold=env.hold)
             progress = Progress(
                 facts=FACTS[observed.software.train],
+                may_ask=may_ask_reporting(observed.software),
                 role=observed.role,
                 before=observed.running,
                 unit=observed.serial,
@@ -200,7 +200,13 @@ def _send(
         progress.timer = replace(timer, armed_at=utc_iso(env.clock()))
         env.log({"event": "timer armed", "minutes": timer.minutes})
     progress.started_change = True
-    send_lines(io, spec.forward, error_pattern=progress.facts.error_pattern, sent=progress.sent)
+    send_lines(
+        io,
+        spec.forward,
+        error_pattern=progress.facts.error_pattern,
+        sent=progress.sent,
+        may_ask=progress.may_ask,
+    )
 
 
 def verification_problem(
@@ -236,10 +242,9 @@ def _verify_and_save(spec: ChangeSpec, env: DeviceEnv, progress: Progress) -> De
     """Step 4 and 5 on a new session; a failure before the save is recovered."""
     try:
         with env.connect() as io:
-            role = role_now(io, progress.facts, spec.entry.context)
+            role, running = role_and_running(io, progress.facts, spec.entry.context)
             if role is Role.STANDBY and progress.role is not Role.STANDBY:
                 raise FailedOver("the unit is standby now: it failed over during the change")
-            running = read_running(io, progress.facts, spec.entry.context)
             verdict = audit_config(running)
             problem = verification_problem(spec, progress.before, running, verdict)
             if problem is not None:

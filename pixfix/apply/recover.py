@@ -92,7 +92,13 @@ def _undo(spec: ChangeSpec, env: DeviceEnv, progress: Progress) -> None:
             )
             return
         env.log({"event": "undo", "lines": len(spec.undo)})
-        send_lines(io, spec.undo, error_pattern=progress.facts.error_pattern, sent=progress.sent)
+        send_lines(
+            io,
+            spec.undo,
+            error_pattern=progress.facts.error_pattern,
+            sent=progress.sent,
+            may_ask=progress.may_ask,
+        )
 
 
 def _active_unit(io: DeviceIO, spec: ChangeSpec, env: DeviceEnv, progress: Progress) -> None:

@@ -17,6 +17,7 @@ from pixfix.errors import LabError
 from pixfix.lab import control, fleet
 from pixfix.lab.device import Device
 from pixfix.lab.inventory_out import inventory_text, known_hosts_text
+from pixfix.lab.relay import Delay
 
 _FAULT_KINDS = {
     "refuse",
@@ -64,6 +65,11 @@ def lab(ctx: click.Context, state_dir: Path | None) -> None:
 @click.option(
     "--latency-ms", type=click.IntRange(0, 10000), default=0, help="Delay per chunk sent."
 )
+@click.option("--rtt-ms", type=click.IntRange(1, 10000), default=None,
+              help="A relay in front of every port adds this round trip to every chunk "
+              "(SSH handshake, login, commands; not the TCP handshake).")  # fmt: skip
+@click.option("--jitter-ms", type=click.IntRange(0, 10000), default=0,
+              help="With --rtt-ms: each round trip varies by up to +/- this much.")  # fmt: skip
 @click.option("--base-port", type=click.IntRange(1024, 60000), default=fleet.DEFAULT_BASE_PORT)
 @click.option(
     "--boot-seconds", type=FiniteFloatRange(0, 600), default=2.0, help="Time a reload takes."
@@ -85,6 +91,7 @@ def lab(ctx: click.Context, state_dir: Path | None) -> None:
 @click.pass_obj
 def up(paths: control.LabPaths, /, **opts: Any) -> None:
     """Start the fleet (default: the 15-device fleet of inventories/lab.yaml)."""
+    rtt = _rtt(opts)
     devices = _devices(opts)
     if opts["inventory_out"]:
         _write_inventory(opts["inventory_out"], devices)
@@ -95,6 +102,7 @@ def up(paths: control.LabPaths, /, **opts: Any) -> None:
         control.start_detached(argv, paths)
         click.echo(
             f"lab up: {len(devices)} devices in {time.monotonic() - start:.1f} s (log: {paths.log})"
+            + _relay_text(control.relay_state(paths))
         )
         return
     control.prepare_folder(paths)
@@ -102,7 +110,24 @@ def up(paths: control.LabPaths, /, **opts: Any) -> None:
     for noisy in ("asyncssh", "mail.log"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     _print_table(devices)
-    asyncio.run(control.serve(devices, paths, latency_ms=opts["latency_ms"]))
+    asyncio.run(control.serve(devices, paths, latency_ms=opts["latency_ms"], rtt=rtt))
+
+
+def _rtt(opts: dict[str, Any]) -> Delay | None:
+    if opts["rtt_ms"] is None:
+        if opts["jitter_ms"]:
+            raise LabError("--jitter-ms needs --rtt-ms")
+        return None
+    if opts["jitter_ms"] > opts["rtt_ms"]:
+        raise LabError("--jitter-ms cannot exceed --rtt-ms")
+    return Delay(rtt_ms=opts["rtt_ms"], jitter_ms=opts["jitter_ms"])
+
+
+def _relay_text(relay: dict[str, float]) -> str:
+    if not relay:
+        return ""
+    jitter = f" +/- {relay['jitter_ms']:g}" if relay.get("jitter_ms") else ""
+    return f"; relay RTT {relay['rtt_ms']:g}{jitter} ms, measured {relay['measured_rtt_ms']:g} ms"
 
 
 def _strip_option(argv: list[str], name: str) -> list[str]:

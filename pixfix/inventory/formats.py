@@ -28,7 +28,7 @@ from pydantic_core import ErrorDetails
 
 from pixfix.errors import InventoryError
 from pixfix.inventory.credentials import CREDENTIALS
-from pixfix.inventory.schema import Settings, read_yaml_with
+from pixfix.inventory.schema import SafeLoader, Settings, read_yaml_with
 
 PIXFIX_PREFIX = "pixfix_"
 NORNIR_FILES = ("hosts.yaml", "hosts.yml")
@@ -123,15 +123,15 @@ class Vaulted:
     """An `!vault` value: ansible-vault ciphertext, which pixfix does not decrypt."""
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(SafeLoader):
     """SafeLoader that also accepts Ansible's `!vault` and `!unsafe` tags."""
 
 
-def _vault(loader: yaml.SafeLoader, node: yaml.Node) -> Vaulted:
+def _vault(loader: SafeLoader, node: yaml.Node) -> Vaulted:
     return Vaulted()
 
 
-def _unsafe(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+def _unsafe(loader: SafeLoader, node: yaml.Node) -> Any:
     if isinstance(node, yaml.ScalarNode):
         return loader.construct_scalar(node)
     return loader.construct_object(node, deep=True)

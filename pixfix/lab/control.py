@@ -22,6 +22,7 @@ from typing import Any
 
 from pixfix.errors import LabError
 from pixfix.lab.device import Device
+from pixfix.lab.relay import Delay, measure_rtt
 from pixfix.lab.server import LabServer
 
 STATE_FILE = "lab.json"
@@ -79,9 +80,15 @@ def prepare_folder(paths: LabPaths) -> None:
         stale.unlink(missing_ok=True)
 
 
-async def serve(devices: list[Device], paths: LabPaths, *, latency_ms: int) -> None:
-    """Run the lab until SIGINT/SIGTERM or a `stop` request; writes lab.json once ready."""
-    server = LabServer(devices, latency_ms=latency_ms)
+async def serve(
+    devices: list[Device], paths: LabPaths, *, latency_ms: int, rtt: Delay | None = None
+) -> None:
+    """Run the lab until SIGINT/SIGTERM or a `stop` request; writes lab.json once ready.
+
+    With `rtt`, every published port is a relay that adds that round trip; lab.json then says
+    the round trip set and the one measured through a relay (`pixfix.lab.relay.measure_rtt`).
+    """
+    server = LabServer(devices, latency_ms=latency_ms, rtt=rtt)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -97,7 +104,11 @@ async def serve(devices: list[Device], paths: LabPaths, *, latency_ms: int) -> N
         lambda r, w: _control(server, stop, r, w), path=str(paths.socket)
     )
     os.chmod(paths.socket, 0o600)
-    _write_state(paths, devices)
+    relay = {}
+    if rtt is not None:
+        relay = {"rtt_ms": rtt.rtt_ms, "jitter_ms": rtt.jitter_ms,
+                 "measured_rtt_ms": await measure_rtt(rtt)}  # fmt: skip
+    _write_state(paths, devices, relay)
     try:
         await stop.wait()
     finally:
@@ -107,10 +118,11 @@ async def serve(devices: list[Device], paths: LabPaths, *, latency_ms: int) -> N
         paths.socket.unlink(missing_ok=True)
 
 
-def _write_state(paths: LabPaths, devices: list[Device]) -> None:
+def _write_state(paths: LabPaths, devices: list[Device], relay: dict[str, float]) -> None:
     state = {
         "pid": os.getpid(),
         "started": time.time(),
+        **relay,
         "devices": [
             {"name": d.name, "port": d.port, "smtp_port": d.smtp_port, "refuse": d.faults.refuse}
             for d in devices
@@ -180,6 +192,13 @@ def start_detached(argv: list[str], paths: LabPaths, *, timeout: float = 60.0) -
             raise LabError(f"the lab did not start within {timeout:.0f} s (log: {paths.log})")
         time.sleep(0.05)
     wait_ports(paths, up=True, deadline=deadline)
+
+
+def relay_state(paths: LabPaths) -> dict[str, float]:
+    """The running lab's round trip: `rtt_ms`, `jitter_ms`, `measured_rtt_ms` (empty: none)."""
+    state = json.loads(paths.state.read_text())
+    keys = ("rtt_ms", "jitter_ms", "measured_rtt_ms")
+    return {key: float(state[key]) for key in keys if key in state}
 
 
 def _last_line(path: Path) -> str:

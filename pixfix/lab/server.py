@@ -3,6 +3,8 @@
 Each connection gets a `CliSession`; what the session prints goes through an `Outbox` that
 delays every chunk by the lab latency (and a slow device's extra delay), preserving order.
 Reloads close the device's sessions and its listener for the boot time, like a real reboot.
+With a round trip (`lab up --rtt-ms`) every published port is a `pixfix.lab.relay.Relay` in
+front of the device's own listener on an ephemeral port.
 A reload or `lab down` also cuts every connection still open (not logged in yet, silent device):
 on Python 3.12+ a closing listener waits for its connections, so none may be left behind.
 """
@@ -25,6 +27,7 @@ from pixfix.lab import commands
 from pixfix.lab.device import Device
 from pixfix.lab.inspection import describe, inspection_for
 from pixfix.lab.ports import bind_waiting
+from pixfix.lab.relay import Delay, Relay, listening_port, open_relay
 from pixfix.lab.session import CliSession
 from pixfix.lab.smtp import SmtpBackend, close_mailguard_proxy, start_mailguard_proxy
 from pixfix.lab.telnet import TELNET_HELLO, TelnetReader
@@ -78,6 +81,7 @@ class Runtime:
     host: str
     latency: float
     listener: Any = None
+    inner_port: int | None = None  # where the listener is, behind a relay (None: down)
     smtp: asyncio.Server | None = None
     closers: set[Callable[[], Awaitable[None]]] = field(default_factory=set)  # logged-in sessions
     links: set[Callable[[], None]] = field(default_factory=set)  # close each open connection
@@ -207,33 +211,59 @@ class LabServer:
     """Every device of one lab, on one host address, in the running event loop."""
 
     def __init__(
-        self, devices: list[Device], *, host: str = "127.0.0.1", latency_ms: int = 0
+        self,
+        devices: list[Device],
+        *,
+        host: str = "127.0.0.1",
+        latency_ms: int = 0,
+        rtt: Delay | None = None,
     ) -> None:
         self.host = host
         self.runtimes = [Runtime(device=d, host=host, latency=latency_ms / 1000) for d in devices]
         self.backend = SmtpBackend()
         self._latency_ms = latency_ms
+        self.rtt = rtt
+        self.relays: list[Relay] = []
         self._key = host_key()
         self.started = time.time()
 
     async def start(self) -> None:
+        if self.rtt is not None:  # published ports first: no ephemeral listener may take one
+            for runtime in self.runtimes:
+                await self._relay(runtime)
         await self.backend.start()
         for runtime in self.runtimes:
             self._wire_hooks(runtime)
             await self._listen(runtime)
-            port = runtime.device.smtp_port
-            runtime.smtp = await bind_waiting(partial(self._open_smtp, runtime), self.host, port)
+            port = self._bound(runtime.device.smtp_port)
+            open_smtp = partial(self._open_smtp, runtime, port)
+            runtime.smtp = await bind_waiting(open_smtp, self.host, port)
 
-    async def _open_smtp(self, runtime: Runtime) -> asyncio.Server:
+    def _bound(self, port: int) -> int:
+        """The port a listener binds: its own, or any free one behind a relay."""
+        return port if self.rtt is None else 0
+
+    async def _relay(self, runtime: Runtime) -> None:
+        assert self.rtt is not None
+        targets: dict[int, Callable[[], int | None]] = {
+            runtime.device.smtp_port: lambda: listening_port(runtime.smtp) if runtime.smtp else None
+        }
+        if not runtime.device.faults.refuse:
+            targets[runtime.device.port] = lambda: runtime.inner_port
+        self.relays += [await open_relay(self.host, p, t, self.rtt) for p, t in targets.items()]
+
+    async def _open_smtp(self, runtime: Runtime, port: int) -> asyncio.Server:
         return await start_mailguard_proxy(
             host=self.host,
-            port=runtime.device.smtp_port,
+            port=port,
             backend_port=self.backend.port,
             inspection=_inspection_getter(runtime.device),
             latency_ms=self._latency_ms,
         )
 
     async def stop(self) -> None:
+        for relay in self.relays:
+            await relay.stop()
         for runtime in self.runtimes:
             await self._unlisten(runtime)
             if runtime.reload_handle is not None:
@@ -245,22 +275,25 @@ class LabServer:
     async def _listen(self, runtime: Runtime) -> None:
         if not runtime.device.faults.refuse:
             open_listener = partial(self._open_listener, runtime)
-            runtime.listener = await bind_waiting(open_listener, self.host, runtime.device.port)
+            port = self._bound(runtime.device.port)
+            runtime.listener = await bind_waiting(open_listener, self.host, port)
+            runtime.inner_port = listening_port(runtime.listener)
 
     async def _open_listener(self, runtime: Runtime) -> Any:
         device = runtime.device
+        port = self._bound(device.port)
         if device.faults.silent:
             return await asyncio.start_server(
-                lambda r, w: _silent_client(runtime, r, w), self.host, device.port
+                lambda r, w: _silent_client(runtime, r, w), self.host, port
             )
         if device.transport == "telnet":
             return await asyncio.start_server(
-                lambda r, w: _telnet_client(runtime, r, w), self.host, device.port
+                lambda r, w: _telnet_client(runtime, r, w), self.host, port
             )
         return await asyncssh.create_server(
             lambda: _SshServer(runtime),
             self.host,
-            device.port,
+            port,
             server_host_keys=[self._key],
             process_factory=lambda process: _ssh_process(runtime, process),
             line_editor=False,
@@ -274,7 +307,7 @@ class LabServer:
         for close in list(runtime.closers):
             with contextlib.suppress(Exception):
                 await close()
-        listener, runtime.listener = runtime.listener, None
+        listener, runtime.listener, runtime.inner_port = runtime.listener, None, None
         if listener is not None:
             listener.close()
             for cut in list(runtime.links):

@@ -43,9 +43,10 @@ class DeviceIO(Protocol):
         """Several read commands' outputs, in order."""
         ...
 
-    def exchange(self, line: str, answers: Answers = (), *, linger: float = 0.0) -> str:
+    def exchange(self, line: str, answers: Answers = (), *, quiet: float = 0.0) -> str:
         """Type one line, answer the questions it asks, return everything up to the prompt
-        (with `linger`, also a question asked that long after the prompt)."""
+        (with `quiet`, also a question asked after the prompt, until nothing has arrived for
+        `quiet` seconds)."""
         ...
 
     def leave(self, line: str, answers: Answers) -> str:
@@ -69,9 +70,10 @@ class SessionIO:
     def read_many(self, commands: Sequence[str]) -> list[str]:
         return show_many(self._session, commands)
 
-    def exchange(self, line: str, answers: Answers = (), *, linger: float = 0.0) -> str:
+    def exchange(self, line: str, answers: Answers = (), *, quiet: float = 0.0) -> str:
         """See `DeviceIO.exchange`: ASA 8.4+ prints its anonymous error reporting notice after
-        the first `(config)#` prompt, so that question can only be caught by lingering."""
+        the first `(config)#` prompt, so that question can only be caught by reading on until
+        the line goes quiet."""
         session = self._session
         prompt = session.end_of_reply()
         pattern = "|".join([prompt, *(question for question, _ in answers)])
@@ -84,13 +86,14 @@ class SessionIO:
             if answer is None:
                 break
             session.write_channel(answer + session.RETURN)
-        if linger and answers:
-            reply += self._late_question(answers, prompt, linger)
+        if quiet and answers:
+            reply += self._late_question(answers, prompt, quiet)
         return utf8(reply, line).replace("\r\n", "\n")
 
-    def _late_question(self, answers: Answers, prompt: str, linger: float) -> str:
+    def _late_question(self, answers: Answers, prompt: str, quiet: float) -> str:
         session = self._session
-        asked = session.read_within("|".join(question for question, _ in answers), linger)
+        questions = "|".join(question for question, _ in answers)
+        asked = session.read_within(questions, LATE_QUESTION_LIMIT, quiet=quiet)
         if asked is None:
             return ""  # nothing asked; whatever arrived stays buffered for the next read
         session.write_channel((_answer(answers, asked) or "") + session.RETURN)
@@ -126,6 +129,7 @@ class SessionIO:
 
 _ANY_QUESTION = r"(?:\?|:|\])[ \t]*$"  # what a question ends with, whatever it asks
 QUESTION_WAIT = 1.0  # seconds for the rest of a question that looks unknown (cut by a read)
+LATE_QUESTION_LIMIT = 5.0  # seconds at most for a question after the prompt (a line never quiet)
 
 
 def _answer(answers: Answers, text: str) -> str | None:
@@ -161,11 +165,27 @@ class Recorded:
         return self._recorded(command, lambda: self._inner.read(command))
 
     def read_many(self, commands: Sequence[str]) -> list[str]:
-        return [self.read(command) for command in commands]  # one log entry per command
+        """Read together (one round trip where the session pipelines), logged one entry per
+        command; each entry's `seconds` is the whole read's, `together` lists its commands."""
+        together = list(commands)
+        if len(together) < 2:
+            return [self.read(command) for command in together]
+        started = time.monotonic()
+        try:
+            replies = self._inner.read_many(together)
+        except Exception as exc:
+            seconds = round(time.monotonic() - started, 3)
+            self._log({"commands": together, "error": str(exc), "seconds": seconds})
+            raise
+        seconds = round(time.monotonic() - started, 3)
+        for command, reply in zip(together, replies, strict=True):
+            entry = {"command": command, "reply": reply, "seconds": seconds, "together": together}
+            self._log(entry)
+        return replies
 
-    def exchange(self, line: str, answers: Answers = (), *, linger: float = 0.0) -> str:
+    def exchange(self, line: str, answers: Answers = (), *, quiet: float = 0.0) -> str:
         self._log({"send": line})  # written ahead: a run killed now still shows it was typed
-        return self._recorded(line, lambda: self._inner.exchange(line, answers, linger=linger))
+        return self._recorded(line, lambda: self._inner.exchange(line, answers, quiet=quiet))
 
     def leave(self, line: str, answers: Answers) -> str:
         self._log({"send": line})

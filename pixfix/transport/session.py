@@ -144,13 +144,15 @@ class Session(CiscoAsaSSH):
         timeout = self.read_timeout_override or read_timeout
         return self._read_until(re.compile(pattern, re_flags), timeout)
 
-    def _read_until(self, regex: re.Pattern[str], timeout: float) -> str:
-        """Text up to the first match; the rest, or all of it on a timeout, stays buffered."""
+    def _read_until(self, regex: re.Pattern[str], timeout: float, quiet: float = math.inf) -> str:
+        """Text up to the first match; the rest, or all of it on a timeout, stays buffered.
+        With `quiet`, also a timeout once nothing has arrived for that many seconds."""
         deadline = min(time.monotonic() + timeout if timeout else math.inf, self._deadline.at)
-        output, searched, woke = "", 0, False
+        output, searched, woke, heard = "", 0, False, time.monotonic()
         while True:
             chunk = self.read_channel()
             output += chunk
+            heard = time.monotonic() if chunk else heard
             found = regex.search(output, max(0, searched - _OVERLAP))
             if (found.end() if found else len(output)) > MAX_REPLY:
                 raise ReplyTooLarge(f"a reply exceeds {MAX_REPLY >> 20} MiB")
@@ -161,7 +163,7 @@ class Session(CiscoAsaSSH):
             if woke and not chunk:
                 self._after_empty_wakeup()
             try:
-                woke = self._wait_for_data(deadline, regex.pattern)
+                woke = self._wait_for_data(min(deadline, heard + quiet), regex.pattern)
             except ReadTimeout:
                 self._read_buffer = output + self._read_buffer
                 raise
@@ -288,10 +290,11 @@ class Session(CiscoAsaSSH):
         """`end_of_reply` for this session's hostname."""
         return end_of_reply(self.base_prompt.split("/")[0])
 
-    def read_within(self, pattern: str, seconds: float) -> str | None:
-        """Text up to `pattern` if it comes within `seconds`, else None (nothing is lost)."""
+    def read_within(self, pattern: str, seconds: float, quiet: float = math.inf) -> str | None:
+        """Text up to `pattern` if it comes within `seconds` (and before the line has been quiet
+        for `quiet` seconds), else None (nothing is lost)."""
         try:
-            return self._read_until(re.compile(pattern), seconds)
+            return self._read_until(re.compile(pattern), seconds, quiet)
         except ReadTimeout:
             return None
 

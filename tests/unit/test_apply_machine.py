@@ -110,7 +110,7 @@ class SimIO:
     def read_many(self, commands: Sequence[str]) -> list[str]:
         return [self.read(command) for command in commands]
 
-    def exchange(self, line: str, answers: Answers = (), *, linger: float = 0.0) -> str:
+    def exchange(self, line: str, answers: Answers = (), *, quiet: float = 0.0) -> str:
         reply = self._type(line)
         for _ in answers:
             answer = next((a for q, a in answers if re.search(q, reply)), None)

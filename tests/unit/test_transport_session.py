@@ -423,21 +423,48 @@ def _io(cli: Cli) -> SessionIO:
     return SessionIO(session)
 
 
-def test_a_question_asked_after_the_prompt_is_answered_when_lingering() -> None:
+def test_a_question_asked_after_the_prompt_is_answered_before_the_line_is_quiet() -> None:
     cli = LateQuestionCli()
     io = _io(cli)
-    reply = io.exchange("configure terminal", (REPORTING,), linger=0.5)
+    reply = io.exchange("configure terminal", (REPORTING,), quiet=0.5)
     assert cli.answers == ["A"] and "[A]sk later" in reply
     assert reply.rstrip().endswith("fw(config)#")
 
 
-def test_without_the_question_lingering_costs_only_the_wait() -> None:
+def test_without_the_question_the_reply_ends_at_the_prompt() -> None:
     cli = Cli()
     cli.replies["configure terminal"] = ""
     io = _io(cli)
-    reply = io.exchange("configure terminal", (REPORTING,), linger=0.2)
+    reply = io.exchange("configure terminal", (REPORTING,), quiet=0.2)
     assert reply.rstrip().endswith("fw#") and "ERROR" not in reply
     assert show_many(io._session, ["show failover"]) == ["Failover Off"]
+
+
+class QuietWatch(ScriptedAsa):
+    """Records how long each wait for data may last, and then finds the line quiet."""
+
+    waits: list[float]
+
+    def _wait_for_data(self, deadline: float, pattern: str) -> bool:
+        self.waits.append(deadline - time.monotonic())
+        if not self.channel.cli.out:  # type: ignore[attr-defined]
+            raise ReadTimeout(f"the device's reply never matched {pattern!r}")
+        return True
+
+
+def test_the_wait_for_a_late_question_ends_once_the_line_is_quiet() -> None:
+    """No fixed wait: after the prompt, a wait for more text lasts at most the quiet bound
+    (and what did arrive stays buffered for the next read)."""
+    cli = Cli()
+    cli.replies["configure terminal"] = ""
+    session = connect(QuietWatch, cli)
+    session.session_preparation()
+    session.waits = []
+    reply = SessionIO(session).exchange("configure terminal", (REPORTING,), quiet=0.2)
+    assert reply.rstrip().endswith("fw#")
+    assert session.waits and 0 < session.waits[-1] <= 0.2
+    assert session.read_within("x", 5.0, quiet=0.1) is None
+    assert 0 < session.waits[-1] <= 0.1
 
 
 @dataclass
