@@ -89,13 +89,15 @@ CONFIRM = (r"\[confirm\] *$", "")
 # writes which is unconfirmed). Never drift, never an unplanned change: named in the record.
 REPORTING_LINE = re.compile(r"^\s*(?:no )?call-home reporting anonymous\b")
 REPORTING = (r"\[Y\]es, \[N\]o, \[A\]sk later:? *$", "A")
-REPORTING_SINCE: VersionTuple = (8, 4, 0, 0)  # the first ASA release that asks it
 
 
 def may_ask_reporting(software: Software) -> bool:
     """Whether the unit may ask the anonymous error reporting question at `configure terminal`:
-    ASA 8.4 and later (docs/device-behaviour.md); PIX, FWSM and older ASA releases never do."""
-    return software.platform is Platform.ASA and software.version_tuple >= REPORTING_SINCE
+    every ASA. The captures are of 8.4 and later, but which release asked first is
+    unconfirmed (docs/device-behaviour.md), and a question left unanswered would take the next
+    line typed as its answer; waiting costs an older ASA one quiet bound. PIX and FWSM, which
+    have no Smart Call Home, never ask."""
+    return software.platform is Platform.ASA
 
 
 def _templates(**by_mode: str) -> Mapping[str, str]:

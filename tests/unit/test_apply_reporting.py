@@ -27,14 +27,14 @@ def _software(platform: Platform, version: tuple[int, int, int, int]) -> Softwar
     [
         (Platform.ASA, (8, 4, 2, 0), True),
         (Platform.ASA, (9, 18, 4, 0), True),
-        (Platform.ASA, (8, 3, 2, 0), False),
-        (Platform.ASA, (7, 2, 5, 0), False),
+        (Platform.ASA, (8, 3, 2, 0), True),  # which release asked first is unconfirmed
+        (Platform.ASA, (7, 2, 5, 0), True),
         (Platform.PIX, (8, 0, 4, 0), False),
         (Platform.PIX, (6, 3, 5, 0), False),
         (Platform.FWSM, (4, 1, 5, 0), False),
     ],
 )
-def test_only_asa_8_4_and_later_may_ask(
+def test_every_asa_may_ask_and_pix_and_fwsm_never_do(
     platform: Platform, version: tuple[int, int, int, int], asks: bool
 ) -> None:
     assert may_ask_reporting(_software(platform, version)) is asks
