@@ -36,6 +36,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from fleet_audit import add_fleet_options  # a sibling script: benchmarks/ is on sys.path
+
 STEPS = ("connect", "reread", "send", "verify", "probe", "save")
 
 
@@ -162,16 +164,7 @@ def _measure(work: Path, inventory: Path, args: argparse.Namespace) -> dict[str,
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--devices", type=int, default=50)
-    parser.add_argument("--rtt-ms", type=int, default=0, help="round trip on every chunk")
-    parser.add_argument("--jitter-ms", type=int, default=0)
-    parser.add_argument(
-        "--latency-ms",
-        type=int,
-        default=None,
-        help="delay on device output only (default: 50 without --rtt-ms)",
-    )
-    parser.add_argument("--workers", type=int, default=10)
+    add_fleet_options(parser)
     parser.add_argument("--base-port", type=int, default=10022)
     parser.add_argument("--json", action="store_true", help="print one JSON line on stdout")
     args = parser.parse_args(argv)

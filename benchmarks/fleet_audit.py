@@ -335,8 +335,8 @@ def benchmark(args: argparse.Namespace) -> int:
     return 0 if not report else 1
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_fleet_options(parser: argparse.ArgumentParser) -> None:
+    """The lab's size and delay, and the workers: the same options here and in apply.py."""
     parser.add_argument("--devices", type=int, default=50)
     parser.add_argument("--rtt-ms", type=int, default=0, help="round trip on every chunk")
     parser.add_argument("--jitter-ms", type=int, default=0)
@@ -347,6 +347,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="delay on device output only (default: 50 without --rtt-ms)",
     )
     parser.add_argument("--workers", type=int, default=10)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_fleet_options(parser)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--base-port", type=int, default=10022)
     parser.add_argument(

@@ -106,3 +106,17 @@ def screenshot(page: Path, png: Path, *, width: int = 1280, height: int = 1200) 
     ]  # fmt: skip
     subprocess.run(command, capture_output=True, timeout=120, check=True)
     return png
+
+
+def units_file(folder: Path, units: dict[str, tuple[str, str]]) -> Path:
+    """A devices file of SSH units, name -> (software, a lab startup configuration renamed)."""
+    configs = resources.files("pixfix.lab").joinpath("configs")
+    specs = []
+    for name, (software, config) in units.items():
+        text = configs.joinpath(config).read_text()
+        hostname = next(line for line in text.splitlines() if line.startswith("hostname "))
+        specs.append({"name": name, "software": software, "transport": "ssh",
+                      "config": text.replace(hostname, f"hostname {name}")})  # fmt: skip
+    path = folder / "devices.yaml"
+    path.write_text(yaml.safe_dump({"devices": specs}))
+    return path

@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from labtools import run_pixfix, screenshot
+from labtools import run_pixfix, screenshot, units_file
 from PIL import Image
 
 from pixfix.transport.connect import open_session
@@ -32,18 +31,6 @@ BY_HAND = {
 }
 REGRESSION_BOX = (253, 236, 234)  # #fdecea, the open regressions' background
 REGRESSION_EDGE = (198, 40, 40)  # #c62828, its border (and the exposed colour)
-
-
-def _devices(folder: Path) -> Path:
-    specs = []
-    for name, (software, config) in UNITS.items():
-        text = CONFIGS.joinpath(config).read_text()
-        hostname = next(line for line in text.splitlines() if line.startswith("hostname "))
-        specs.append({"name": name, "software": software, "transport": "ssh",
-                      "config": text.replace(hostname, f"hostname {name}")})  # fmt: skip
-    path = folder / "devices.yaml"
-    path.write_text(yaml.safe_dump({"devices": specs}))
-    return path
 
 
 def _audit(lab: Any, folder: Path, db: Path) -> tuple[int, dict[str, Any]]:
@@ -87,7 +74,7 @@ def _blend(color: tuple[int, int, int], opacity: float) -> tuple[int, int, int]:
 @pytest.fixture(scope="module")
 def history(lab_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("history")
-    lab = lab_factory("--devices-file", str(_devices(folder)))
+    lab = lab_factory("--devices-file", str(units_file(folder, UNITS)))
     db = folder / "history.db"
     first = _audit(lab, folder, db)
     (folder / "first.db").write_bytes(db.read_bytes())  # the history as it was after one audit

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 import yaml
+from labtools import units_file
 
 from pixfix.transport.connect import open_session
 
@@ -248,18 +249,6 @@ def github_night(root: Path, fleet: Fleet) -> Night:
     return Night(last != 0, "".join(said), {}, detail)
 
 
-def _devices(folder: Path) -> Path:
-    specs = []
-    for name, (software, config) in UNITS.items():
-        text = CONFIGS.joinpath(config).read_text()
-        hostname = next(line for line in text.splitlines() if line.startswith("hostname "))
-        specs.append({"name": name, "software": software, "transport": "ssh",
-                      "config": text.replace(hostname, f"hostname {name}")})  # fmt: skip
-    path = folder / "devices.yaml"
-    path.write_text(yaml.safe_dump({"devices": specs}))
-    return path
-
-
 @dataclass
 class Nights:
     jobs: dict[str, list[Night]]  # job -> [night 1, night 2]
@@ -269,7 +258,7 @@ class Nights:
 @pytest.fixture(scope="module")
 def nights(lab_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Nights:
     folder = tmp_path_factory.mktemp("scheduling")
-    lab = lab_factory("--devices-file", str(_devices(folder)))
+    lab = lab_factory("--devices-file", str(units_file(folder, UNITS)))
     fleet = Fleet(lab)
     for name in ("systemd", "cron"):
         _localised_root(folder / name, fleet)
