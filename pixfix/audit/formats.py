@@ -8,8 +8,6 @@ sequences, spreadsheet formulas, markdown and HTML markup, characters XML forbid
 
 from __future__ import annotations
 
-import json
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 
@@ -24,12 +22,7 @@ from pixfix.audit.report import (
     render_markdown,
     render_table,
 )
-from pixfix.audit.since_report import (
-    add_since_suite,
-    since_lines,
-    since_markdown,
-    since_prometheus,
-)
+from pixfix.audit.since_report import since_prometheus
 from pixfix.history.since import Since
 from pixfix.model import DeviceResult, Status
 from pixfix.text import strip_control
@@ -82,31 +75,14 @@ def render_audit(
     start as a Unix time, and its seconds) is for the Prometheus textfile. `since` (the
     difference to an earlier recorded audit) is carried by every format but CSV.
     """
-    view = audit_view(results, extra or {})
+    view = audit_view(results, extra or {}, since)
     if fmt is Format.TABLE:
-        text = render_table(view, color=color, width=width)
-        return text if since is None else text + "\n".join(["", *since_lines(since)]) + "\n"
+        return render_table(view, color=color, width=width)
     if fmt is Format.PROMETHEUS:
         started, seconds = timing or (0.0, 0.0)
         text = render_prometheus(results, started=started, seconds=seconds)
         return text if since is None else text + since_prometheus(since)
-    text = _RENDERERS[fmt](view)
-    if since is None or fmt is Format.CSV:
-        return text
-    return _with_since(text, fmt, since)
-
-
-def _with_since(text: str, fmt: Format, since: Since) -> str:
-    if fmt is Format.JSON:
-        document = json.loads(text)
-        document["since"] = since.to_json()
-        return json.dumps(document, indent=2) + "\n"
-    if fmt is Format.MARKDOWN:
-        return text + "\n".join(since_markdown(since)) + "\n"
-    root = ET.fromstring(text)  # noqa: S314 (our own XML, just rendered)
-    add_since_suite(root, since)
-    ET.indent(root)
-    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+    return _RENDERERS[fmt](view)
 
 
 REGRESSION_EXIT = 4

@@ -19,6 +19,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from pixfix.audit.since_report import add_since_suite, since_lines, since_markdown
+from pixfix.history.since import Since
 from pixfix.model import DeviceResult, Finding, Status
 from pixfix.text import (
     csv_cell,
@@ -55,13 +57,16 @@ class AuditView:
     results: tuple[DeviceResult, ...]
     extra: Mapping[str, Mapping[str, object]]
     columns: tuple[str, ...]
+    since: Since | None = None  # the difference to an earlier recorded audit (`--since`)
 
     def extra_of(self, result: DeviceResult) -> Mapping[str, object]:
         return self.extra.get(result.label, {})
 
 
 def audit_view(
-    results: Sequence[DeviceResult], extra: Mapping[str, Mapping[str, object]]
+    results: Sequence[DeviceResult],
+    extra: Mapping[str, Mapping[str, object]],
+    since: Since | None = None,
 ) -> AuditView:
     """Check the extra columns once: a label no result has, or a key that would overwrite a
     report field, raises ValueError (else a misspelt label would drop its columns silently)."""
@@ -72,7 +77,7 @@ def audit_view(
     clashing = sorted(set(columns) & RESERVED_KEYS)
     if clashing:
         raise ValueError(f"extra columns may not replace report fields: {', '.join(clashing)}")
-    return AuditView(results=tuple(results), extra=extra, columns=columns)
+    return AuditView(results=tuple(results), extra=extra, columns=columns, since=since)
 
 
 def transport_extra(
@@ -185,13 +190,16 @@ def render_table(view: AuditView, *, color: bool, width: int | None) -> str:
     lines = [line.rstrip() for line in buffer.getvalue().splitlines()]
     warning = cleartext_warning(view)
     footer = [summary_line(view.results), *([strip_control(warning)] if warning else [])]
-    return "\n".join([*lines, *footer]) + "\n"
+    since = [] if view.since is None else ["", *since_lines(view.since)]
+    return "\n".join([*lines, *footer, *since]) + "\n"
 
 
 def render_json(view: AuditView) -> str:
     """`{"devices": [...], "summary": {...}}`; extra columns are merged into each device."""
     devices = [{**result.to_json(), **view.extra_of(result)} for result in view.results]
-    document = {"devices": devices, "summary": audit_summary(view.results)}
+    document: dict[str, object] = {"devices": devices, "summary": audit_summary(view.results)}
+    if view.since is not None:
+        document["since"] = view.since.to_json()
     return json.dumps(document, indent=2, default=json_default) + "\n"
 
 
@@ -287,6 +295,8 @@ def render_junit(view: AuditView) -> str:
     suite = ET.SubElement(root, "testsuite", {"name": JUNIT_CLASS, **totals})
     for result in view.results:
         _testcase(suite, result, view.extra_of(result))
+    if view.since is not None:
+        add_since_suite(root, view.since)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
@@ -334,4 +344,6 @@ def render_markdown(view: AuditView) -> str:
             lines.extend(_exposed_section(result))
         elif result.status is Status.UNSAVED and result.saved is not None:
             lines.extend(_unsaved_section(result.label, result.saved.findings))
+    if view.since is not None:
+        lines.extend(since_markdown(view.since))
     return "\n".join(lines) + "\n"
