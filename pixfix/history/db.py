@@ -7,8 +7,9 @@ them. A writer waits for another up to the wait given at open (30 s by default).
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,24 +112,25 @@ class History:
         self, meta: AuditMeta, snapshots: Sequence[Snapshot], since: SinceSpec | None = None
     ) -> tuple[int, Since | None]:
         """Record one audit; with `since`, its difference to the reference audit."""
-        try:
-            self._conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise InputError(
-                f"{self.path}: cannot record the audit: {database_problem(exc)}"
-            ) from exc
-        try:
+        with self._transaction("cannot record the audit"):
             found = None if since is None else self._since(meta, snapshots, since)
             audit_id = self._insert(meta, snapshots)
-            self._conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise InputError(
-                f"{self.path}: cannot record the audit: {database_problem(exc)}"
-            ) from exc
-        finally:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
         return audit_id, found
+
+    @contextlib.contextmanager
+    def _transaction(self, doing: str) -> Iterator[None]:
+        """One write transaction (waiting for another writer up to the wait given at open);
+        any SQLite error rolls it back and is a one-line error naming the file."""
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self._conn.execute("COMMIT")
+            finally:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            raise InputError(f"{self.path}: {doing}: {database_problem(exc)}") from exc
 
     def _insert(self, meta: AuditMeta, snapshots: Sequence[Snapshot]) -> int:
         cursor = self._conn.execute(
@@ -300,8 +302,7 @@ class History:
 
     def prune(self, older_than: float) -> int:
         """Delete the audits started before `older_than`, and what only they used."""
-        try:
-            self._conn.execute("BEGIN IMMEDIATE")
+        with self._transaction("cannot prune"):
             cursor = self._conn.execute("DELETE FROM audits WHERE started < ?", (older_than,))
             self._conn.execute(
                 "DELETE FROM states WHERE id NOT IN (SELECT DISTINCT state FROM results)"
@@ -309,12 +310,6 @@ class History:
             self._conn.execute(
                 "DELETE FROM devices WHERE id NOT IN (SELECT DISTINCT device FROM results)"
             )
-            self._conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise InputError(f"{self.path}: cannot prune: {database_problem(exc)}") from exc
-        finally:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
         self._devices.clear()
         self._states.clear()
         return cursor.rowcount
