@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -113,6 +115,18 @@ def test_a_version_1_file_is_upgraded_in_place(tmp_path: Path) -> None:
     conn.close()
 
 
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Another writer holding the database (as a second audit recording would)."""
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
 def _unchanged(path: Path, before: bytes) -> None:
     assert path.read_bytes() == before, "the file was written to"
 
@@ -175,16 +189,11 @@ def test_a_truncated_database_is_refused(tmp_path: Path) -> None:
 def test_a_database_locked_longer_than_the_wait_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "h.db"
     History.open(path).close()
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
-    before = path.read_bytes()
     started = time.monotonic()
-    try:
+    with _locked(path):
+        before = path.read_bytes()
         with pytest.raises(InputError, match=r"locked by another writer \(waited 0.3 s"):
             History.open(path, wait=0.3)
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     assert time.monotonic() - started < 10
     _unchanged(path, before)
 
@@ -200,14 +209,8 @@ def test_reading_needs_an_existing_file(tmp_path: Path) -> None:
 def test_recording_waits_for_another_writer_then_refuses(tmp_path: Path) -> None:
     path = tmp_path / "h.db"
     with History.open(path, wait=0.3) as db:
-        holder = sqlite3.connect(path, isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
-        try:
-            with pytest.raises(InputError, match=r"cannot record the audit: .*database is locked"):
-                db.record(meta(1.0), [snap("a", Status.EXPOSED)])
-        finally:
-            holder.execute("ROLLBACK")
-            holder.close()
+        with _locked(path), pytest.raises(InputError, match=r"cannot record the audit: .*locked"):
+            db.record(meta(1.0), [snap("a", Status.EXPOSED)])
         db.record(meta(2.0), [snap("a", Status.EXPOSED)])  # the lock gone, it records
         assert [row.meta.started for row in db.audits()] == [2.0]
 
@@ -263,15 +266,12 @@ def test_a_database_with_damaged_content_is_a_one_line_error(
 
 def test_prune_waits_for_another_writer_then_refuses(tmp_path: Path) -> None:
     path = tmp_path / "h.db"
-    with History.open(path, wait=0.2) as db:
-        holder = sqlite3.connect(path, isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
-        try:
-            with pytest.raises(InputError, match=r"cannot prune: .*locked"):
-                db.prune(time.time())
-        finally:
-            holder.execute("ROLLBACK")
-            holder.close()
+    with (
+        History.open(path, wait=0.2) as db,
+        _locked(path),
+        pytest.raises(InputError, match=r"cannot prune: .*locked"),
+    ):
+        db.prune(time.time())
 
 
 def test_a_context_is_an_error_where_its_whole_unit_could_not_be_read(tmp_path: Path) -> None:
